@@ -1,0 +1,1 @@
+//! Helpers shared by the example binaries in `src/bin/`.
