@@ -1,1 +1,24 @@
-//! Helpers shared by the example binaries in `src/bin/`.
+//! Helpers shared by the example binaries in `src/bin/`: the word tokenizer of `wordcount`
+//! (also used by the benchmarks' plain-loop baseline, so both count the same words), the
+//! built-in text, and the one-line error exit every example uses.
+
+pub mod wordcount;
+
+/// Sets up `tracing` to stderr, at `warn` unless `RUST_LOG` says otherwise.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Exit code for bad input (a missing file, a malformed line, bad flags).
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+/// Prints `program: message` as one line to stderr and exits with `code`.
+pub fn fail(program: &str, message: impl std::fmt::Display, code: i32) -> ! {
+    eprintln!("{program}: {message}");
+    std::process::exit(code)
+}

@@ -1,1 +1,36 @@
-//! Eddy runtime.
+//! # Eddy runtime
+//!
+//! The layer every Eddy API runs on. It knows nothing of windows, patterns or graphs: it runs
+//! a logical [`JobGraph`] of operators as parallel tasks, one thread each, joined by bounded
+//! channels that carry batches of records, watermarks, checkpoint barriers and end-of-input.
+//!
+//! - [`graph`]: the logical job graph, built with typed calls.
+//! - [`operator`]: the operator and source lifecycle traits, and [`Output`].
+//! - [`executor`]: planning (parallelism, chaining) and local execution.
+//! - [`channel`]: bounded queues and the batching [`channel::ChannelWriter`].
+//! - [`partition`]: forward, rebalance, shuffle, broadcast and key-group hash routing.
+//! - [`element`]: the in-band [`Message`] of every channel.
+//! - [`state`]: keyed state behind the [`state::StateBackend`] trait.
+//!
+//! Most users never touch this crate directly: `eddy-datastream` builds the graph for them.
+
+pub mod channel;
+mod data;
+pub mod element;
+mod error;
+pub mod executor;
+pub mod graph;
+pub mod operator;
+pub mod partition;
+pub mod state;
+mod task;
+
+pub use data::{Data, Key};
+pub use element::{CheckpointBarrier, Message, Record, Timestamp, Watermark};
+pub use error::{Error, Result};
+pub use executor::{execute, ExecutionConfig, JobResult, OperatorMetrics};
+pub use graph::{JobGraph, NodeId};
+pub use operator::{
+    Operator, OperatorContext, Output, RuntimeMode, Source, SourceContext, SourceStatus,
+};
+pub use partition::Partitioner;

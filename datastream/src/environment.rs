@@ -1,0 +1,259 @@
+//! [`StreamExecutionEnvironment`]: where a job's sources are created and where it is run.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use eddy_runtime::{Data, ExecutionConfig, JobGraph, JobResult, Partitioner, Result, RuntimeMode};
+
+use crate::sinks::file::{settle, PendingFiles};
+use crate::sources::collection::CollectionSource;
+use crate::sources::generator::GeneratorSource;
+use crate::sources::socket::SocketSource;
+use crate::sources::text_file::TextFileSource;
+use crate::stream::DataStream;
+
+/// How many records a generator source emits, and how fast.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Generator {
+    /// Total records over all subtasks; `None` runs forever (an unbounded source).
+    pub count: Option<u64>,
+    /// Cap on records per second over all subtasks; `None` runs as fast as it can.
+    pub records_per_second: Option<f64>,
+}
+
+impl Generator {
+    /// A bounded generator of `count` records.
+    pub fn bounded(count: u64) -> Self {
+        Generator {
+            count: Some(count),
+            records_per_second: None,
+        }
+    }
+
+    /// An unbounded generator.
+    pub fn unbounded() -> Self {
+        Generator::default()
+    }
+
+    /// Throttles the generator to `records_per_second`.
+    pub fn with_rate(mut self, records_per_second: f64) -> Self {
+        self.records_per_second = Some(records_per_second);
+        self
+    }
+}
+
+pub(crate) struct EnvironmentInner {
+    pub(crate) graph: JobGraph,
+    pub(crate) config: ExecutionConfig,
+    pub(crate) pending_files: PendingFiles,
+}
+
+/// The context of a streaming job: configure it, create sources, then [`execute`](Self::execute).
+///
+/// Embedded and local: the job runs in this process, one thread per task.
+///
+/// ```
+/// use eddy_datastream::StreamExecutionEnvironment;
+///
+/// let env = StreamExecutionEnvironment::new();
+/// env.set_parallelism(2);
+/// let doubled = env.from_collection(vec![1u64, 2, 3]).map(|x| x * 2).collect();
+/// env.execute("double").unwrap();
+/// let mut values = doubled.take();
+/// values.sort();
+/// assert_eq!(values, vec![2, 4, 6]);
+/// ```
+#[derive(Clone)]
+pub struct StreamExecutionEnvironment {
+    pub(crate) inner: Rc<RefCell<EnvironmentInner>>,
+}
+
+impl Default for StreamExecutionEnvironment {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StreamExecutionEnvironment {
+    /// A local environment with the parallelism of the machine's cores.
+    pub fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+        let config = ExecutionConfig {
+            parallelism: cores,
+            ..ExecutionConfig::default()
+        };
+        StreamExecutionEnvironment {
+            inner: Rc::new(RefCell::new(EnvironmentInner {
+                graph: JobGraph::new(),
+                config,
+                pending_files: PendingFiles::default(),
+            })),
+        }
+    }
+
+    /// Sets the default parallelism of operators.
+    pub fn set_parallelism(&self, parallelism: u32) -> &Self {
+        self.inner.borrow_mut().config.parallelism = parallelism.max(1);
+        self
+    }
+
+    /// The default parallelism of operators.
+    pub fn parallelism(&self) -> u32 {
+        self.inner.borrow().config.parallelism
+    }
+
+    /// Sets the number of key groups (the most parallelism keyed state can be spread over).
+    pub fn set_max_parallelism(&self, max_parallelism: u32) -> &Self {
+        self.inner.borrow_mut().config.max_parallelism = max_parallelism.max(1);
+        self
+    }
+
+    /// Sets streaming, batch, or automatic mode (the default: batch when all sources are
+    /// bounded).
+    pub fn set_runtime_mode(&self, mode: RuntimeMode) -> &Self {
+        self.inner.borrow_mut().config.mode = mode;
+        self
+    }
+
+    /// Runs every operator in its own task, with a channel on every edge (for testing the
+    /// exchanges; slower).
+    pub fn disable_operator_chaining(&self) -> &Self {
+        self.inner.borrow_mut().config.chaining = false;
+        self
+    }
+
+    /// Sets the number of records per channel batch (default 1024).
+    pub fn set_batch_size(&self, records: usize) -> &Self {
+        self.inner.borrow_mut().config.batch_size = records.max(1);
+        self
+    }
+
+    /// A stream of the items, in order. Not parallel (like Flink's `fromCollection`).
+    pub fn from_collection<T: Data + Sync>(
+        &self,
+        items: impl IntoIterator<Item = T>,
+    ) -> DataStream<T> {
+        let items = Arc::new(items.into_iter().collect::<Vec<T>>());
+        let node = self
+            .inner
+            .borrow_mut()
+            .graph
+            .add_source("collection", 1, true, move |_| {
+                Box::new(CollectionSource {
+                    items: items.clone(),
+                    next: 0,
+                })
+            });
+        DataStream::new(self.clone(), node)
+    }
+
+    /// A parallel stream of `function(i)` for `i` in `0..count`, as configured by `generator`.
+    pub fn from_generator<T: Data>(
+        &self,
+        generator: Generator,
+        function: impl Fn(u64) -> T + Send + Sync + 'static,
+    ) -> DataStream<T> {
+        let function: Arc<dyn Fn(u64) -> T + Send + Sync> = Arc::new(function);
+        let node = self.inner.borrow_mut().graph.add_source(
+            "generator",
+            0,
+            generator.count.is_some(),
+            move |_| {
+                Box::new(GeneratorSource::new(
+                    function.clone(),
+                    generator.count,
+                    generator.records_per_second,
+                ))
+            },
+        );
+        DataStream::new(self.clone(), node)
+    }
+
+    /// The lines of a text file, read in parallel splits.
+    pub fn read_text_file(&self, path: impl Into<PathBuf>) -> DataStream<String> {
+        self.read_text_files(vec![path.into()])
+    }
+
+    /// The lines of several text files, read in parallel splits.
+    pub fn read_text_files(&self, paths: Vec<PathBuf>) -> DataStream<String> {
+        let node = self
+            .inner
+            .borrow_mut()
+            .graph
+            .add_source("text file", 0, true, move |_| {
+                Box::new(TextFileSource::new(paths.clone()))
+            });
+        DataStream::new(self.clone(), node)
+    }
+
+    /// The lines read from a TCP socket until the peer closes it. Not parallel.
+    pub fn socket_text_stream(&self, host: &str, port: u16) -> DataStream<String> {
+        let endpoint = format!("{host}:{port}");
+        let node = self
+            .inner
+            .borrow_mut()
+            .graph
+            .add_source("socket", 1, false, move |_| {
+                Box::new(SocketSource::new(endpoint.clone()))
+            });
+        DataStream::new(self.clone(), node)
+    }
+
+    /// Runs the job built so far and waits for it to end. The environment is empty again
+    /// afterwards; files written by sinks appear only if the job succeeded.
+    ///
+    /// # Errors
+    /// The job's root cause of failure, such as an unreadable input file or a user function
+    /// that panicked (named by operator).
+    pub fn execute(&self, job_name: &str) -> Result<JobResult> {
+        let (graph, config, pending) = {
+            let mut inner = self.inner.borrow_mut();
+            let graph = std::mem::take(&mut inner.graph);
+            (graph, inner.config.clone(), inner.pending_files.clone())
+        };
+        tracing::info!(
+            job = job_name,
+            parallelism = config.parallelism,
+            "executing job"
+        );
+        let result = eddy_runtime::execute(&graph, &config);
+        drop(graph);
+        settle(&pending, result.is_ok())?;
+        let result = result?;
+        tracing::info!(job = job_name, duration = ?result.duration, mode = ?result.mode, "job finished");
+        Ok(result)
+    }
+
+    /// Adds an operator node fed by `input` and returns the stream of its output.
+    pub(crate) fn add_node<I: Data, O: Data>(
+        &self,
+        input: &DataStream<I>,
+        name: &str,
+        parallelism: u32,
+        factory: impl Fn() -> Box<dyn eddy_runtime::Operator<I, O>> + Send + Sync + 'static,
+    ) -> DataStream<O> {
+        let mut inner = self.inner.borrow_mut();
+        let node = inner.graph.add_operator(name, parallelism, factory);
+        inner
+            .graph
+            .connect(input.node, node, input.partitioner.clone())
+            .expect("streams of one environment connect with matching types");
+        DataStream::new(self.clone(), node)
+    }
+
+    /// Connects another input to an existing node.
+    pub(crate) fn connect<T: Data>(
+        &self,
+        input: &DataStream<T>,
+        to: eddy_runtime::NodeId,
+        partitioner: Partitioner<T>,
+    ) {
+        self.inner
+            .borrow_mut()
+            .graph
+            .connect(input.node, to, partitioner)
+            .expect("streams of one environment connect with matching types");
+    }
+}

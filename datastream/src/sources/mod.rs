@@ -1,0 +1,6 @@
+//! Sources, one per file: collections, generators, text files and sockets.
+
+pub(crate) mod collection;
+pub(crate) mod generator;
+pub(crate) mod socket;
+pub(crate) mod text_file;

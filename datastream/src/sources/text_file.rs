@@ -1,0 +1,134 @@
+//! A parallel source of the lines of one or more text files.
+//!
+//! The files are treated as one byte range, cut into one contiguous split per subtask. A line
+//! belongs to the split holding its first byte: a subtask whose split starts inside a line
+//! skips to the next line start, and reads on past its split's end to finish its last line. So
+//! every line is read exactly once, whatever the parallelism, and large files are streamed.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::PathBuf;
+
+use eddy_runtime::{Error, Output, Record, Result, Source, SourceContext, SourceStatus};
+
+/// Lines per poll.
+const CHUNK: usize = 1024;
+
+/// One file's part of a subtask's split: bytes `start..end` of `path`.
+struct Segment {
+    path: PathBuf,
+    start: u64,
+    end: u64,
+}
+
+/// Reads the lines of its split of the files, without their line terminators.
+pub(crate) struct TextFileSource {
+    pub(crate) paths: Vec<PathBuf>,
+    segments: std::vec::IntoIter<Segment>,
+    current: Option<(BufReader<File>, u64, u64, PathBuf)>,
+    buffer: Vec<u8>,
+}
+
+impl TextFileSource {
+    pub(crate) fn new(paths: Vec<PathBuf>) -> Self {
+        TextFileSource {
+            paths,
+            segments: Vec::new().into_iter(),
+            current: None,
+            buffer: Vec::new(),
+        }
+    }
+
+    /// Opens the next segment, positioned at its first line start.
+    fn open_segment(&mut self, segment: Segment) -> Result<()> {
+        let io = |e| Error::io(&segment.path, e);
+        let file = File::open(&segment.path).map_err(io)?;
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let mut position = segment.start;
+        if segment.start > 0 {
+            // Start one byte early: if that byte ends a line, the split starts on a line start.
+            reader
+                .seek(SeekFrom::Start(segment.start - 1))
+                .map_err(io)?;
+            self.buffer.clear();
+            position =
+                segment.start - 1 + reader.read_until(b'\n', &mut self.buffer).map_err(io)? as u64;
+        }
+        self.current = Some((reader, position, segment.end, segment.path));
+        Ok(())
+    }
+}
+
+impl Source<String> for TextFileSource {
+    fn open(&mut self, ctx: &SourceContext) -> Result<()> {
+        let mut sizes = Vec::with_capacity(self.paths.len());
+        for path in &self.paths {
+            let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+            if meta.is_dir() {
+                return Err(Error::io(
+                    path,
+                    std::io::Error::other("is a directory, not a file"),
+                ));
+            }
+            sizes.push(meta.len());
+        }
+        let total: u64 = sizes.iter().sum();
+        let (p, s) = (ctx.parallelism as u128, ctx.subtask as u128);
+        let split_start = (s * total as u128 / p) as u64;
+        let split_end = ((s + 1) * total as u128 / p) as u64;
+        let mut segments = Vec::new();
+        let mut offset = 0u64;
+        for (path, size) in self.paths.iter().zip(sizes) {
+            let (file_start, file_end) = (offset, offset + size);
+            let start = split_start.max(file_start);
+            let end = split_end.min(file_end);
+            if start < end {
+                segments.push(Segment {
+                    path: path.clone(),
+                    start: start - file_start,
+                    end: end - file_start,
+                });
+            }
+            offset = file_end;
+        }
+        self.segments = segments.into_iter();
+        Ok(())
+    }
+
+    fn poll(&mut self, out: &mut dyn Output<String>) -> Result<SourceStatus> {
+        for _ in 0..CHUNK {
+            let Some((reader, position, end, path)) = self.current.as_mut() else {
+                match self.segments.next() {
+                    Some(segment) => {
+                        self.open_segment(segment)?;
+                        continue;
+                    }
+                    None => return Ok(SourceStatus::Finished),
+                }
+            };
+            if *position >= *end {
+                self.current = None;
+                continue;
+            }
+            let mut line = Vec::with_capacity(self.buffer.capacity().max(64));
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| Error::io(path.as_path(), e))?;
+            if n == 0 {
+                self.current = None;
+                continue;
+            }
+            *position += n as u64;
+            if line.last() == Some(&b'\n') {
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+            }
+            let text = String::from_utf8(line)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            out.collect(Record::new(text))?;
+        }
+        Ok(SourceStatus::More)
+    }
+}

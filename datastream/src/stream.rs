@@ -1,0 +1,437 @@
+//! [`DataStream`] and [`KeyedStream`]: the transformations of a job.
+
+use std::fmt::Display;
+use std::ops::AddAssign;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use eddy_runtime::partition::hash_key;
+use eddy_runtime::state::KeyRef;
+use eddy_runtime::{Data, Key, NodeId, Operator, Partitioner};
+use serde::Serialize;
+
+use crate::environment::StreamExecutionEnvironment;
+use crate::function::{BoxError, Collector, KeyFn};
+use crate::operators::{
+    filter::Filter, flat_map::FlatMap, map::Map, pre_aggregate::PreAggregate, process::Process,
+    reduce::KeyedReduce, union::Union,
+};
+use crate::sinks::collect::{CollectSink, CollectedStream};
+use crate::sinks::file::{Encoder, FileSink};
+use crate::sinks::print::PrintSink;
+
+/// A stream of `T`: the output of a source or operator, with the partitioning its next
+/// consumer will use (forward unless [`rebalance`](Self::rebalance) and friends said
+/// otherwise).
+pub struct DataStream<T> {
+    pub(crate) env: StreamExecutionEnvironment,
+    pub(crate) node: NodeId,
+    pub(crate) partitioner: Partitioner<T>,
+}
+
+impl<T> Clone for DataStream<T> {
+    fn clone(&self) -> Self {
+        DataStream {
+            env: self.env.clone(),
+            node: self.node,
+            partitioner: self.partitioner.clone(),
+        }
+    }
+}
+
+impl<T: Data> DataStream<T> {
+    pub(crate) fn new(env: StreamExecutionEnvironment, node: NodeId) -> Self {
+        DataStream {
+            env,
+            node,
+            partitioner: Partitioner::Forward,
+        }
+    }
+
+    /// Adds a custom operator (Flink's `transform`), one instance per subtask from `factory`.
+    pub fn transform<O: Data>(
+        &self,
+        name: &str,
+        factory: impl Fn() -> Box<dyn Operator<T, O>> + Send + Sync + 'static,
+    ) -> DataStream<O> {
+        self.env.add_node(self, name, 0, factory)
+    }
+
+    /// Sets the parallelism of the operator that produces this stream.
+    pub fn set_parallelism(self, parallelism: u32) -> Self {
+        self.env
+            .inner
+            .borrow_mut()
+            .graph
+            .set_parallelism(self.node, parallelism);
+        self
+    }
+
+    /// Renames the operator that produces this stream (in metrics, logs and errors).
+    pub fn name(self, name: &str) -> Self {
+        self.env.inner.borrow_mut().graph.rename(self.node, name);
+        self
+    }
+
+    /// One output per input.
+    ///
+    /// ```
+    /// let out = eddy_datastream::example(|env| env.from_collection(vec![1, 2]).map(|x: i32| x + 1));
+    /// assert_eq!(out, vec![2, 3]);
+    /// ```
+    pub fn map<O: Data, F>(&self, function: F) -> DataStream<O>
+    where
+        F: FnMut(T) -> O + Clone + Send + Sync + 'static,
+    {
+        self.transform("map", move || Box::new(Map(function.clone())))
+    }
+
+    /// Keeps the records the predicate accepts.
+    ///
+    /// ```
+    /// let out = eddy_datastream::example(|env| env.from_collection(1..=6).filter(|x: &i32| x % 2 == 0));
+    /// assert_eq!(out, vec![2, 4, 6]);
+    /// ```
+    pub fn filter<F>(&self, predicate: F) -> DataStream<T>
+    where
+        F: FnMut(&T) -> bool + Clone + Send + Sync + 'static,
+    {
+        self.transform("filter", move || Box::new(Filter(predicate.clone())))
+    }
+
+    /// Any number of outputs per input, from the iterator the function returns.
+    ///
+    /// ```
+    /// let out = eddy_datastream::example(|env| {
+    ///     env.from_collection(vec!["a b".to_string()])
+    ///         .flat_map(|line: String| line.split(' ').map(str::to_string).collect::<Vec<_>>())
+    /// });
+    /// assert_eq!(out, vec!["a", "b"]);
+    /// ```
+    pub fn flat_map<O: Data, I, F>(&self, function: F) -> DataStream<O>
+    where
+        I: IntoIterator<Item = O>,
+        F: FnMut(T) -> I + Clone + Send + Sync + 'static,
+    {
+        self.transform("flat_map", move || Box::new(FlatMap(function.clone())))
+    }
+
+    /// A fallible function emitting any number of outputs through a [`Collector`]; an `Err`
+    /// fails the job with its message and this operator's name.
+    ///
+    /// ```
+    /// use eddy_datastream::Collector;
+    /// let out = eddy_datastream::example(|env| {
+    ///     let lines = vec!["1,2".to_string(), "3".to_string()];
+    ///     env.from_collection(lines).process(|line: String, out: &mut Collector<u32>| {
+    ///         for field in line.split(',') {
+    ///             out.collect(field.parse()?);
+    ///         }
+    ///         Ok(())
+    ///     })
+    /// });
+    /// assert_eq!(out, vec![1, 2, 3]);
+    /// ```
+    pub fn process<O: Data, F>(&self, function: F) -> DataStream<O>
+    where
+        F: FnMut(T, &mut Collector<'_, O>) -> Result<(), BoxError> + Clone + Send + Sync + 'static,
+    {
+        self.transform("process", move || {
+            Box::new(Process {
+                function: function.clone(),
+                name: String::new(),
+            })
+        })
+    }
+
+    /// Partitions the stream by key: records with equal keys go to the same subtask.
+    pub fn key_by<K: Key, F>(&self, key: F) -> KeyedStream<T, K>
+    where
+        F: Fn(&T) -> K + Send + Sync + 'static,
+    {
+        self.keyed(Arc::new(move |t: &T| KeyRef::Owned(key(t))))
+    }
+
+    /// [`key_by`](Self::key_by) with a key that is a part of the record, borrowed rather than
+    /// copied for every record.
+    ///
+    /// ```
+    /// let out = eddy_datastream::example(|env| {
+    ///     env.from_collection(vec![("a".to_string(), 1u64), ("a".to_string(), 2)])
+    ///         .key_by_ref(|t: &(String, u64)| &t.0)
+    ///         .sum(|t: &mut (String, u64)| &mut t.1)
+    /// });
+    /// assert_eq!(out, vec![("a".to_string(), 3)]);
+    /// ```
+    pub fn key_by_ref<K: Key, F>(&self, key: F) -> KeyedStream<T, K>
+    where
+        F: for<'a> Fn(&'a T) -> &'a K + Send + Sync + 'static,
+    {
+        self.keyed(Arc::new(move |t: &T| KeyRef::Borrowed(key(t))))
+    }
+
+    fn keyed<K: Key>(&self, key: KeyFn<T, K>) -> KeyedStream<T, K> {
+        KeyedStream {
+            stream: self.clone(),
+            key,
+        }
+    }
+
+    /// Merges streams of the same type into one.
+    ///
+    /// # Panics
+    /// If a stream belongs to another environment (a programming error).
+    pub fn union(&self, others: &[DataStream<T>]) -> DataStream<T> {
+        let union = self.env.add_node(self, "union", 0, || Box::new(Union));
+        for other in others {
+            assert!(
+                std::rc::Rc::ptr_eq(&self.env.inner, &other.env.inner),
+                "union of streams from different environments"
+            );
+            self.env
+                .connect(other, union.node, other.partitioner.clone());
+        }
+        union
+    }
+
+    fn repartitioned(&self, partitioner: Partitioner<T>) -> DataStream<T> {
+        DataStream {
+            partitioner,
+            ..self.clone()
+        }
+    }
+
+    /// Distributes records round-robin over the next operator's subtasks.
+    pub fn rebalance(&self) -> DataStream<T> {
+        self.repartitioned(Partitioner::Rebalance)
+    }
+
+    /// Distributes records randomly over the next operator's subtasks.
+    pub fn shuffle(&self) -> DataStream<T> {
+        self.repartitioned(Partitioner::Shuffle)
+    }
+
+    /// Sends every record to every subtask of the next operator.
+    pub fn broadcast(&self) -> DataStream<T> {
+        self.repartitioned(Partitioner::Broadcast)
+    }
+
+    /// Prints each record to stdout as Flink's `print()` does: with a `N> ` subtask prefix
+    /// when the sink runs with parallelism above one.
+    pub fn print(&self)
+    where
+        T: Display,
+    {
+        self.print_with(true);
+    }
+
+    /// Prints each record to stdout as one line, without a prefix.
+    pub fn write_to_stdout(&self)
+    where
+        T: Display,
+    {
+        self.print_with(false);
+    }
+
+    fn print_with(&self, prefix_subtask: bool)
+    where
+        T: Display,
+    {
+        let format: Arc<dyn Fn(&T, &mut Vec<u8>) + Send + Sync> = Arc::new(|value, buffer| {
+            use std::io::Write;
+            let _ = write!(buffer, "{value}");
+        });
+        self.transform::<()>("print", move || {
+            Box::new(PrintSink::new(format.clone(), prefix_subtask))
+        });
+    }
+
+    /// Writes each record as a line of one text file, which appears (atomically) only when
+    /// the job succeeds. The sink has parallelism 1.
+    pub fn write_as_text(&self, path: impl Into<PathBuf>)
+    where
+        T: Display,
+    {
+        let encode: Encoder<T> = Arc::new(|value, line| {
+            use std::io::Write;
+            writeln!(line, "{value}").map_err(|e| e.to_string())
+        });
+        self.write_file("text file", path.into(), encode, None);
+    }
+
+    /// Writes each record as a CSV row of one file (with `header` as the first line, if
+    /// given), which appears only when the job succeeds. The sink has parallelism 1.
+    pub fn write_as_csv(&self, path: impl Into<PathBuf>, header: Option<&[&str]>)
+    where
+        T: Serialize,
+    {
+        let encode: Encoder<T> = Arc::new(|value, line| {
+            let mut writer = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(line);
+            writer.serialize(value).map_err(|e| e.to_string())?;
+            writer.flush().map_err(|e| e.to_string())
+        });
+        let header = header.map(|columns| format!("{}\n", columns.join(",")).into_bytes());
+        self.write_file("csv file", path.into(), encode, header);
+    }
+
+    fn write_file(
+        &self,
+        name: &str,
+        destination: PathBuf,
+        encode: Encoder<T>,
+        header: Option<Vec<u8>>,
+    ) {
+        let pending = self.env.inner.borrow().pending_files.clone();
+        let sink = self.transform::<()>(name, move || {
+            Box::new(FileSink::new(
+                destination.clone(),
+                encode.clone(),
+                pending.clone(),
+                header.clone(),
+            ))
+        });
+        let _ = sink.set_parallelism(1);
+    }
+
+    /// Gathers the stream's records in memory; read them from the handle after `execute`.
+    pub fn collect(&self) -> CollectedStream<T> {
+        let values = Arc::new(Mutex::new(Vec::new()));
+        let shared = values.clone();
+        self.transform::<()>("collect", move || {
+            Box::new(CollectSink {
+                shared: shared.clone(),
+                local: Vec::new(),
+            })
+        });
+        CollectedStream { values }
+    }
+}
+
+/// A stream partitioned by key; keyed aggregations run per key.
+pub struct KeyedStream<T, K> {
+    stream: DataStream<T>,
+    key: KeyFn<T, K>,
+}
+
+impl<T: Data, K: Key> KeyedStream<T, K> {
+    /// Folds the records of each key with an associative function. In streaming mode every
+    /// new aggregate is emitted; in batch mode each key's final aggregate once.
+    ///
+    /// ```
+    /// let mut out = eddy_datastream::example(|env| {
+    ///     env.from_collection(vec![(1, 10), (2, 5), (1, 1)])
+    ///         .key_by(|t: &(u8, u32)| t.0)
+    ///         .reduce(|a, b| (a.0, a.1.max(b.1)))
+    /// });
+    /// out.sort();
+    /// assert_eq!(out, vec![(1, 10), (2, 5)]);
+    /// ```
+    pub fn reduce<F>(&self, function: F) -> DataStream<T>
+    where
+        F: Fn(T, T) -> T + Send + Sync + 'static,
+    {
+        let reduce: Arc<dyn Fn(T, T) -> T + Send + Sync> = Arc::new(function);
+        let env = &self.stream.env;
+        // The combiner runs beside the producer, before the exchange (see pre_aggregate.rs).
+        let producer_parallelism = env
+            .inner
+            .borrow()
+            .graph
+            .node(self.stream.node)
+            .parallelism
+            .unwrap_or(0);
+        let (key, f) = (self.key.clone(), reduce.clone());
+        let combined = env.add_node(
+            &self.stream,
+            "reduce (pre-aggregate)",
+            producer_parallelism,
+            move || Box::new(PreAggregate::new(key.clone(), f.clone())),
+        );
+        let hash_key_of = self.key.clone();
+        let exchanged = combined.repartitioned(Partitioner::Hash(Arc::new(move |t: &T| {
+            hash_key(&*hash_key_of(t))
+        })));
+        let key = self.key.clone();
+        exchanged.transform("reduce", move || {
+            Box::new(KeyedReduce::new(key.clone(), reduce.clone()))
+        })
+    }
+
+    /// Adds up a numeric field per key; the other fields are those of the key's first record.
+    pub fn sum<N, F>(&self, field: F) -> DataStream<T>
+    where
+        N: Copy + AddAssign,
+        F: Fn(&mut T) -> &mut N + Send + Sync + 'static,
+    {
+        self.reduce(move |mut acc, mut value| {
+            let add = *field(&mut value);
+            *field(&mut acc) += add;
+            acc
+        })
+    }
+
+    /// The smallest value of a field per key; the other fields are those of the key's first
+    /// record (Flink's `min`; see [`min_by`](Self::min_by) for the whole smallest record).
+    pub fn min<N, F>(&self, field: F) -> DataStream<T>
+    where
+        N: Copy + PartialOrd,
+        F: Fn(&mut T) -> &mut N + Send + Sync + 'static,
+    {
+        self.reduce(move |mut acc, mut value| {
+            let candidate = *field(&mut value);
+            let slot = field(&mut acc);
+            if candidate < *slot {
+                *slot = candidate;
+            }
+            acc
+        })
+    }
+
+    /// The largest value of a field per key; see [`min`](Self::min).
+    pub fn max<N, F>(&self, field: F) -> DataStream<T>
+    where
+        N: Copy + PartialOrd,
+        F: Fn(&mut T) -> &mut N + Send + Sync + 'static,
+    {
+        self.reduce(move |mut acc, mut value| {
+            let candidate = *field(&mut value);
+            let slot = field(&mut acc);
+            if candidate > *slot {
+                *slot = candidate;
+            }
+            acc
+        })
+    }
+
+    /// The record with the smallest field value per key (the first of equals).
+    pub fn min_by<N, F>(&self, field: F) -> DataStream<T>
+    where
+        N: PartialOrd,
+        F: Fn(&T) -> N + Send + Sync + 'static,
+    {
+        self.reduce(move |acc, value| {
+            if field(&value) < field(&acc) {
+                value
+            } else {
+                acc
+            }
+        })
+    }
+
+    /// The record with the largest field value per key (the first of equals).
+    pub fn max_by<N, F>(&self, field: F) -> DataStream<T>
+    where
+        N: PartialOrd,
+        F: Fn(&T) -> N + Send + Sync + 'static,
+    {
+        self.reduce(move |acc, value| {
+            if field(&value) > field(&acc) {
+                value
+            } else {
+                acc
+            }
+        })
+    }
+}

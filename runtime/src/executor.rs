@@ -1,0 +1,390 @@
+//! The local executor: turns a [`JobGraph`] into chained tasks, one thread each, runs them to
+//! the end and reports a [`JobResult`].
+//!
+//! Planning, in order:
+//! 1. every node gets its parallelism (its own, or the job's default);
+//! 2. a forward edge between nodes of different parallelism becomes rebalance;
+//! 3. a forward edge into a node with that one input, at equal parallelism, is *chained*: the
+//!    two operators run in one task, records passed by a direct call;
+//! 4. every other node heads a chain and gets one bounded input queue per subtask.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::channel::DEFAULT_BATCH_SIZE;
+use crate::graph::{AnyBox, JobGraph, WriterSpec};
+use crate::operator::{RuntimeMode, SourceContext};
+use crate::partition::{PartitionKind, DEFAULT_MAX_PARALLELISM};
+use crate::task::{panic_message, NodeMetrics, SubtaskInfo, TaskBody};
+use crate::{Error, Result};
+
+/// How a job is executed.
+#[derive(Debug, Clone)]
+pub struct ExecutionConfig {
+    /// Parallelism of nodes that do not set their own.
+    pub parallelism: u32,
+    /// Number of key groups.
+    pub max_parallelism: u32,
+    /// Streaming, batch, or decided by the sources' boundedness.
+    pub mode: RuntimeMode,
+    /// Whether forward edges are fused into chains (turn off to test every exchange).
+    pub chaining: bool,
+    /// Records per channel batch.
+    pub batch_size: usize,
+    /// Batches a subtask's input queue holds per producer channel before producers block.
+    pub queue_batches_per_channel: usize,
+}
+
+impl Default for ExecutionConfig {
+    fn default() -> Self {
+        ExecutionConfig {
+            parallelism: 1,
+            max_parallelism: DEFAULT_MAX_PARALLELISM,
+            mode: RuntimeMode::Automatic,
+            chaining: true,
+            batch_size: DEFAULT_BATCH_SIZE,
+            queue_batches_per_channel: 4,
+        }
+    }
+}
+
+/// Record counts of one operator, summed over its subtasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorMetrics {
+    /// The operator's name.
+    pub name: String,
+    /// Its number of subtasks.
+    pub parallelism: u32,
+    /// Records it received (0 for sources).
+    pub records_in: u64,
+    /// Records it emitted.
+    pub records_out: u64,
+}
+
+/// What a finished job reports.
+#[derive(Debug, Clone)]
+pub struct JobResult {
+    /// Wall time from start to the last task's end.
+    pub duration: Duration,
+    /// The resolved mode the job ran in.
+    pub mode: RuntimeMode,
+    /// One entry per operator, in graph order.
+    pub operators: Vec<OperatorMetrics>,
+}
+
+impl JobResult {
+    /// The metrics of the first operator named `name`.
+    pub fn operator(&self, name: &str) -> Option<&OperatorMetrics> {
+        self.operators.iter().find(|o| o.name == name)
+    }
+}
+
+/// Runs `graph` to completion in this process.
+///
+/// # Errors
+/// The root cause of the first task that failed: an I/O error, a user function's failure
+/// (named by operator), or an invalid graph. Errors that only follow from it (a producer
+/// finding its consumer gone) are not reported.
+pub fn execute(graph: &JobGraph, config: &ExecutionConfig) -> Result<JobResult> {
+    let start = Instant::now();
+    let plan = Plan::new(graph, config)?;
+    let failed = Arc::new(AtomicBool::new(false));
+    let metrics: Vec<Arc<NodeMetrics>> = graph.nodes.iter().map(|_| Arc::default()).collect();
+    let mut tasks = Vec::new();
+    {
+        // Queues of every chain head; dropped (with the executor's senders) before the tasks
+        // run, so that a queue disconnects once its producers are gone.
+        let mut queues: Vec<Option<AnyBox>> = Vec::new();
+        let mut receivers: Vec<std::vec::IntoIter<AnyBox>> = Vec::new();
+        for (i, node) in graph.nodes.iter().enumerate() {
+            if plan.is_head[i] && !node.inputs.is_empty() {
+                let capacity = (plan.channels[i] * config.queue_batches_per_channel).max(8);
+                let (senders, rx) = node
+                    .imp
+                    .make_queues(plan.parallelism[i] as usize, capacity)?;
+                queues.push(Some(senders));
+                receivers.push(rx.into_iter());
+            } else {
+                queues.push(None);
+                receivers.push(Vec::new().into_iter());
+            }
+        }
+        let builder = TaskBuilder {
+            graph,
+            plan: &plan,
+            config,
+            queues: &queues,
+            metrics: &metrics,
+        };
+        for (i, node) in graph.nodes.iter().enumerate() {
+            if !plan.is_head[i] {
+                continue;
+            }
+            for s in 0..plan.parallelism[i] {
+                let info = builder.info(i, s);
+                let output = builder.output(i, &info)?;
+                let body = if node.inputs.is_empty() {
+                    let context = SourceContext {
+                        subtask: s,
+                        parallelism: plan.parallelism[i],
+                    };
+                    node.imp.source_task(
+                        node.name.as_str().into(),
+                        context,
+                        output,
+                        failed.clone(),
+                    )?
+                } else {
+                    let head = node.imp.chain(
+                        node.name.as_str().into(),
+                        info,
+                        output,
+                        metrics[i].clone(),
+                    )?;
+                    let receiver = receivers[i]
+                        .next()
+                        .ok_or_else(|| Error::Internal("chain head without a queue".into()))?;
+                    node.imp.input_task(receiver, plan.channels[i], head)?
+                };
+                let name = format!(
+                    "{} ({}/{})",
+                    plan.chain_names[i],
+                    s + 1,
+                    plan.parallelism[i]
+                );
+                tasks.push((name, body));
+            }
+        }
+    }
+    let handles = tasks
+        .into_iter()
+        .map(|(name, body)| spawn(name, body, failed.clone()))
+        .collect::<Result<Vec<_>>>()?;
+    let mut failures: Vec<(Instant, Error)> = Vec::new();
+    for handle in handles {
+        match handle.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(failure)) => failures.push(failure),
+            Err(panic) => failures.push((Instant::now(), Error::Internal(panic_message(&*panic)))),
+        }
+    }
+    if let Some(error) = root_cause(failures) {
+        return Err(error);
+    }
+    Ok(JobResult {
+        duration: start.elapsed(),
+        mode: plan.mode,
+        operators: graph
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| OperatorMetrics {
+                name: node.name.clone(),
+                parallelism: plan.parallelism[i],
+                records_in: metrics[i].records_in.load(Ordering::Relaxed),
+                records_out: metrics[i].records_out.load(Ordering::Relaxed),
+            })
+            .collect(),
+    })
+}
+
+type TaskHandle = std::thread::JoinHandle<std::result::Result<(), (Instant, Error)>>;
+
+fn spawn(name: String, body: Box<dyn TaskBody>, failed: Arc<AtomicBool>) -> Result<TaskHandle> {
+    std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body.run()))
+                .unwrap_or_else(|panic| Err(Error::user(&name, panic_message(&*panic))));
+            result.map_err(|error| {
+                failed.store(true, Ordering::Relaxed);
+                if !error.is_secondary() {
+                    tracing::error!(task = %name, %error, "task failed");
+                }
+                (Instant::now(), error)
+            })
+        })
+        .map_err(|e| Error::Internal(format!("cannot start a task thread: {e}")))
+}
+
+/// The earliest failure that is not a mere consequence of another.
+fn root_cause(mut failures: Vec<(Instant, Error)>) -> Option<Error> {
+    failures.sort_by_key(|(at, _)| *at);
+    let primary = failures
+        .iter()
+        .position(|(_, e)| !e.is_secondary())
+        .unwrap_or(0);
+    (!failures.is_empty()).then(|| failures.swap_remove(primary).1)
+}
+
+/// The physical decisions about a graph.
+struct Plan {
+    parallelism: Vec<u32>,
+    /// The effective partitioning of every edge.
+    kinds: Vec<PartitionKind>,
+    chained: Vec<bool>,
+    is_head: Vec<bool>,
+    /// Input channels of each chain head's subtasks.
+    channels: Vec<usize>,
+    /// Channel index, at the consumer, of each edge's first producer subtask.
+    channel_offset: Vec<usize>,
+    chain_names: Vec<String>,
+    mode: RuntimeMode,
+}
+
+impl Plan {
+    fn new(graph: &JobGraph, config: &ExecutionConfig) -> Result<Self> {
+        if graph.nodes.is_empty() {
+            return Err(Error::InvalidGraph("the job has no operators".into()));
+        }
+        if config.max_parallelism == 0 {
+            return Err(Error::InvalidGraph(
+                "max parallelism must be at least 1".into(),
+            ));
+        }
+        let parallelism: Vec<u32> = graph
+            .nodes
+            .iter()
+            .map(|n| n.parallelism.unwrap_or(config.parallelism).max(1))
+            .collect();
+        for (node, p) in graph.nodes.iter().zip(&parallelism) {
+            if *p > config.max_parallelism {
+                return Err(Error::InvalidGraph(format!(
+                    "'{}' has parallelism {p} above the max parallelism {}",
+                    node.name, config.max_parallelism
+                )));
+            }
+        }
+        let kinds: Vec<PartitionKind> = graph
+            .edges
+            .iter()
+            .map(|e| match e.kind {
+                PartitionKind::Forward if parallelism[e.from.0] != parallelism[e.to.0] => {
+                    PartitionKind::Rebalance
+                }
+                kind => kind,
+            })
+            .collect();
+        let chained: Vec<bool> = graph
+            .edges
+            .iter()
+            .zip(&kinds)
+            .map(|(e, kind)| {
+                config.chaining
+                    && *kind == PartitionKind::Forward
+                    && graph.nodes[e.to.0].inputs.len() == 1
+            })
+            .collect();
+        let is_head: Vec<bool> = graph
+            .nodes
+            .iter()
+            .map(|n| !(n.inputs.len() == 1 && chained[n.inputs[0]]))
+            .collect();
+        let mut channels = vec![0; graph.nodes.len()];
+        let mut channel_offset = vec![0; graph.edges.len()];
+        for (i, node) in graph.nodes.iter().enumerate() {
+            for &e in &node.inputs {
+                channel_offset[e] = channels[i];
+                channels[i] += match kinds[e] {
+                    PartitionKind::Forward => 1,
+                    _ => parallelism[graph.edges[e].from.0] as usize,
+                };
+            }
+        }
+        let mut chain_names: Vec<String> = graph.nodes.iter().map(|n| n.name.clone()).collect();
+        for (i, node) in graph.nodes.iter().enumerate() {
+            if !is_head[i] {
+                let upstream = graph.edges[node.inputs[0]].from.0;
+                chain_names[i] = format!("{} -> {}", chain_names[upstream], node.name);
+            }
+        }
+        for (i, node) in graph.nodes.iter().enumerate().rev() {
+            let tail = node.outputs.iter().find(|&&e| chained[e]);
+            if let Some(&e) = tail {
+                chain_names[i] = chain_names[graph.edges[e].to.0].clone();
+            }
+        }
+        let mode = match config.mode {
+            RuntimeMode::Automatic => {
+                let all_bounded = graph.nodes.iter().all(|n| n.bounded != Some(false));
+                if all_bounded {
+                    RuntimeMode::Batch
+                } else {
+                    RuntimeMode::Streaming
+                }
+            }
+            mode => mode,
+        };
+        Ok(Plan {
+            parallelism,
+            kinds,
+            chained,
+            is_head,
+            channels,
+            channel_offset,
+            chain_names,
+            mode,
+        })
+    }
+}
+
+/// Builds the links of one subtask's chain, back to front.
+struct TaskBuilder<'a> {
+    graph: &'a JobGraph,
+    plan: &'a Plan,
+    config: &'a ExecutionConfig,
+    queues: &'a [Option<AnyBox>],
+    metrics: &'a [Arc<NodeMetrics>],
+}
+
+impl TaskBuilder<'_> {
+    fn info(&self, node: usize, subtask: u32) -> SubtaskInfo {
+        SubtaskInfo {
+            subtask,
+            parallelism: self.plan.parallelism[node],
+            max_parallelism: self.config.max_parallelism,
+            mode: self.plan.mode,
+        }
+    }
+
+    /// The output of `node` in subtask `info.subtask`: chained consumers and channel writers.
+    fn output(&self, node: usize, info: &SubtaskInfo) -> Result<AnyBox> {
+        let imp = &self.graph.nodes[node].imp;
+        let mut links = Vec::new();
+        for &e in &self.graph.nodes[node].outputs {
+            let edge = &self.graph.edges[e];
+            let consumer = edge.to.0;
+            if self.plan.chained[e] {
+                let output = self.output(consumer, info)?;
+                let name = self.graph.nodes[consumer].name.as_str().into();
+                links.push(self.graph.nodes[consumer].imp.chain(
+                    name,
+                    self.info(consumer, info.subtask),
+                    output,
+                    self.metrics[consumer].clone(),
+                )?);
+            } else {
+                let senders = self.queues[consumer]
+                    .as_ref()
+                    .ok_or_else(|| Error::Internal("consumer without a queue".into()))?;
+                let kind = self.plan.kinds[e];
+                let within_edge = if kind == PartitionKind::Forward {
+                    0
+                } else {
+                    info.subtask as usize
+                };
+                links.push(imp.writer(WriterSpec {
+                    senders,
+                    partitioner: edge.partitioner.as_ref(),
+                    kind,
+                    producer_subtask: info.subtask,
+                    channel: (self.plan.channel_offset[e] + within_edge) as u32,
+                    batch_size: self.config.batch_size,
+                    max_parallelism: self.config.max_parallelism,
+                })?);
+            }
+        }
+        imp.output(links, self.metrics[node].clone())
+    }
+}

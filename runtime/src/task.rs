@@ -1,0 +1,562 @@
+//! Tasks: one thread running a chain of operators, fed by a source or by an input queue.
+//!
+//! A chain is built back to front as nested [`Link`]s: each [`ChainedOperator`] owns the
+//! [`NodeOutput`] it emits into, which owns the next links (more chained operators, or
+//! [`crate::channel::ChannelWriter`]s at the chain's end). A record therefore passes through a
+//! chain by direct calls, never through a queue.
+//!
+//! The input loop ([`InputTask`]) is the task's mailbox: it takes batches, watermarks, barriers
+//! and end-of-input from one queue in arrival order, keeps the watermark of every input channel
+//! and forwards their minimum, aligns checkpoint barriers across channels, and flushes its
+//! outputs whenever the queue runs dry so that a slow stream is not held in half-full batches.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, TryRecvError};
+
+use crate::element::{CheckpointBarrier, Envelope, Message, Record, Watermark};
+use crate::operator::{
+    Operator, OperatorContext, Output, RuntimeMode, Source, SourceContext, SourceStatus,
+};
+use crate::partition::KeyGroupRange;
+use crate::state::StateBackend;
+use crate::{Error, Result};
+
+/// An [`Output`] that is part of a task's chain, with the lifecycle call only the task makes.
+pub(crate) trait Link<T>: Output<T> {
+    /// Opens every operator from here to the chain's end, in the task's thread.
+    fn open(&mut self) -> Result<()>;
+}
+
+/// Record counts of one operator, summed over its subtasks.
+#[derive(Debug, Default)]
+pub(crate) struct NodeMetrics {
+    pub(crate) records_in: AtomicU64,
+    pub(crate) records_out: AtomicU64,
+}
+
+/// How often a task publishes its local counters.
+const PUBLISH_EVERY: u64 = 1 << 16;
+
+/// The output of one operator: counts what it emits and hands it to every consumer link.
+pub(crate) struct NodeOutput<T> {
+    outs: Vec<Box<dyn Link<T>>>,
+    count: u64,
+    published: u64,
+    metrics: Arc<NodeMetrics>,
+}
+
+impl<T> NodeOutput<T> {
+    pub(crate) fn new(outs: Vec<Box<dyn Link<T>>>, metrics: Arc<NodeMetrics>) -> Self {
+        NodeOutput {
+            outs,
+            count: 0,
+            published: 0,
+            metrics,
+        }
+    }
+
+    fn publish(&mut self) {
+        self.metrics
+            .records_out
+            .fetch_add(self.count - self.published, Ordering::Relaxed);
+        self.published = self.count;
+    }
+
+    fn for_each(&mut self, mut f: impl FnMut(&mut dyn Link<T>) -> Result<()>) -> Result<()> {
+        for out in &mut self.outs {
+            f(out.as_mut())?;
+        }
+        Ok(())
+    }
+}
+
+impl<T: Clone + Send> Output<T> for NodeOutput<T> {
+    #[inline]
+    fn collect(&mut self, record: Record<T>) -> Result<()> {
+        self.count += 1;
+        match self.outs.as_mut_slice() {
+            [] => Ok(()),
+            [only] => only.collect(record),
+            [rest @ .., last] => {
+                for out in rest {
+                    out.collect(record.clone())?;
+                }
+                last.collect(record)
+            }
+        }
+    }
+
+    fn emit_watermark(&mut self, watermark: Watermark) -> Result<()> {
+        self.for_each(|o| o.emit_watermark(watermark))
+    }
+
+    fn emit_barrier(&mut self, barrier: CheckpointBarrier) -> Result<()> {
+        self.for_each(|o| o.emit_barrier(barrier))
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.count - self.published >= PUBLISH_EVERY {
+            self.publish();
+        }
+        self.for_each(|o| o.flush())
+    }
+
+    fn end_of_input(&mut self) -> Result<()> {
+        self.publish();
+        self.for_each(|o| o.end_of_input())
+    }
+}
+
+impl<T: Clone + Send> Link<T> for NodeOutput<T> {
+    fn open(&mut self) -> Result<()> {
+        self.for_each(|o| o.open())
+    }
+}
+
+/// Where a subtask runs: what its operators' contexts are made of.
+#[derive(Debug, Clone)]
+pub(crate) struct SubtaskInfo {
+    pub(crate) subtask: u32,
+    pub(crate) parallelism: u32,
+    pub(crate) max_parallelism: u32,
+    pub(crate) mode: RuntimeMode,
+}
+
+/// An operator in a chain, with the output it emits into.
+pub(crate) struct ChainedOperator<I, O> {
+    name: Arc<str>,
+    operator: Box<dyn Operator<I, O>>,
+    next: NodeOutput<O>,
+    info: SubtaskInfo,
+    state: Box<dyn StateBackend>,
+    count: u64,
+    published: u64,
+    metrics: Arc<NodeMetrics>,
+}
+
+impl<I, O> ChainedOperator<I, O> {
+    pub(crate) fn new(
+        name: Arc<str>,
+        operator: Box<dyn Operator<I, O>>,
+        next: NodeOutput<O>,
+        info: SubtaskInfo,
+        state: Box<dyn StateBackend>,
+        metrics: Arc<NodeMetrics>,
+    ) -> Self {
+        ChainedOperator {
+            name,
+            operator,
+            next,
+            info,
+            state,
+            count: 0,
+            published: 0,
+            metrics,
+        }
+    }
+
+    fn publish(&mut self) {
+        self.metrics
+            .records_in
+            .fetch_add(self.count - self.published, Ordering::Relaxed);
+        self.published = self.count;
+    }
+
+    /// Runs a call into user code, turning a panic into an error that names this operator.
+    /// A failure further down the chain has already been attributed and passes through.
+    #[inline]
+    fn guarded(
+        &mut self,
+        f: impl FnOnce(&mut dyn Operator<I, O>, &mut NodeOutput<O>) -> Result<()>,
+    ) -> Result<()> {
+        let (operator, next) = (&mut self.operator, &mut self.next);
+        match catch_unwind(AssertUnwindSafe(|| f(operator.as_mut(), next))) {
+            Ok(result) => result,
+            Err(panic) => Err(Error::user(&*self.name, panic_message(&*panic))),
+        }
+    }
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panicked".to_string()
+    }
+}
+
+impl<I: Send, O: Clone + Send> Output<I> for ChainedOperator<I, O> {
+    #[inline]
+    fn collect(&mut self, record: Record<I>) -> Result<()> {
+        self.count += 1;
+        self.guarded(|op, next| op.process_record(record, next))
+    }
+
+    fn emit_watermark(&mut self, watermark: Watermark) -> Result<()> {
+        self.guarded(|op, next| op.process_watermark(watermark, next))
+    }
+
+    fn emit_barrier(&mut self, barrier: CheckpointBarrier) -> Result<()> {
+        self.guarded(|op, _| op.snapshot_state(&barrier))?;
+        self.next.emit_barrier(barrier)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.count - self.published >= PUBLISH_EVERY {
+            self.publish();
+        }
+        self.guarded(|op, next| op.flush(next))?;
+        self.next.flush()
+    }
+
+    fn end_of_input(&mut self) -> Result<()> {
+        self.publish();
+        self.guarded(|op, next| op.finish(next))?;
+        self.next.end_of_input()
+    }
+}
+
+impl<I: Send, O: Clone + Send> Link<I> for ChainedOperator<I, O> {
+    fn open(&mut self) -> Result<()> {
+        let info = &self.info;
+        let mut ctx = OperatorContext {
+            name: &self.name,
+            subtask: info.subtask,
+            parallelism: info.parallelism,
+            max_parallelism: info.max_parallelism,
+            key_groups: KeyGroupRange::for_subtask(
+                info.max_parallelism,
+                info.parallelism,
+                info.subtask,
+            ),
+            mode: info.mode,
+            state: self.state.as_mut(),
+        };
+        let operator = &mut self.operator;
+        match catch_unwind(AssertUnwindSafe(|| operator.open(&mut ctx))) {
+            Ok(result) => result?,
+            Err(panic) => return Err(Error::user(&*self.name, panic_message(&*panic))),
+        }
+        self.next.open()
+    }
+}
+
+/// What a task thread runs.
+pub(crate) trait TaskBody: Send {
+    fn run(self: Box<Self>) -> Result<()>;
+}
+
+/// Set when any task of the job fails; sources stop at their next poll.
+pub(crate) type FailureFlag = Arc<AtomicBool>;
+
+/// How long an idle source waits before polling again.
+const IDLE_BACKOFF: Duration = Duration::from_millis(1);
+/// How long a busy source may hold records in half-full batches.
+const SOURCE_FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+
+/// A task whose chain starts with a source.
+pub(crate) struct SourceTask<O> {
+    pub(crate) name: Arc<str>,
+    pub(crate) source: Box<dyn Source<O>>,
+    pub(crate) context: SourceContext,
+    pub(crate) output: NodeOutput<O>,
+    pub(crate) failed: FailureFlag,
+}
+
+impl<O: Clone + Send> TaskBody for SourceTask<O> {
+    fn run(mut self: Box<Self>) -> Result<()> {
+        let name = self.name.clone();
+        let guard = |r: std::thread::Result<Result<SourceStatus>>| match r {
+            Ok(result) => result,
+            Err(panic) => Err(Error::user(&*name, panic_message(&*panic))),
+        };
+        let context = self.context;
+        guard(catch_unwind(AssertUnwindSafe(|| {
+            self.source.open(&context).map(|_| SourceStatus::More)
+        })))?;
+        self.output.open()?;
+        let mut last_flush = Instant::now();
+        loop {
+            if self.failed.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+            let (source, output) = (&mut self.source, &mut self.output);
+            let status = guard(catch_unwind(AssertUnwindSafe(|| source.poll(output))))?;
+            match status {
+                SourceStatus::More => {
+                    if last_flush.elapsed() >= SOURCE_FLUSH_INTERVAL {
+                        self.output.flush()?;
+                        last_flush = Instant::now();
+                    }
+                }
+                SourceStatus::Idle => {
+                    self.output.flush()?;
+                    last_flush = Instant::now();
+                    std::thread::sleep(IDLE_BACKOFF);
+                }
+                SourceStatus::Finished => break,
+            }
+        }
+        // A bounded source ends event time: every timer and window may fire.
+        self.output.emit_watermark(Watermark::MAX)?;
+        self.output.end_of_input()
+    }
+}
+
+/// A task whose chain is fed by an input queue: the mailbox loop.
+pub(crate) struct InputTask<I> {
+    pub(crate) receiver: Receiver<Envelope<I>>,
+    pub(crate) num_channels: usize,
+    pub(crate) head: Box<dyn Link<I>>,
+}
+
+impl<I: Send> TaskBody for InputTask<I> {
+    fn run(mut self: Box<Self>) -> Result<()> {
+        self.head.open()?;
+        let mut gate = InputGate::new(self.num_channels);
+        while !gate.all_ended() {
+            let envelope = match gate.replay.pop_front() {
+                Some(envelope) => envelope,
+                None => match self.receiver.try_recv() {
+                    Ok(envelope) => envelope,
+                    Err(TryRecvError::Empty) => {
+                        self.head.flush()?;
+                        self.receiver.recv().map_err(|_| Error::Disconnected)?
+                    }
+                    Err(TryRecvError::Disconnected) => return Err(Error::Disconnected),
+                },
+            };
+            gate.handle(envelope, self.head.as_mut())?;
+        }
+        self.head.end_of_input()
+    }
+}
+
+/// Per-channel bookkeeping of an input: watermarks, end-of-input and barrier alignment.
+struct InputGate<T> {
+    watermarks: Vec<Watermark>,
+    ended: Vec<bool>,
+    open_channels: usize,
+    current: Watermark,
+    /// The checkpoint being aligned and which channels have delivered its barrier.
+    aligning: Option<(CheckpointBarrier, Vec<bool>)>,
+    /// Messages of channels that delivered the barrier, held until alignment completes.
+    blocked: Vec<VecDeque<Envelope<T>>>,
+    /// Held messages released by a completed alignment, processed before new input.
+    replay: VecDeque<Envelope<T>>,
+}
+
+impl<T> InputGate<T> {
+    fn new(channels: usize) -> Self {
+        InputGate {
+            watermarks: vec![Watermark::MIN; channels],
+            ended: vec![false; channels],
+            open_channels: channels,
+            current: Watermark::MIN,
+            aligning: None,
+            blocked: (0..channels).map(|_| VecDeque::new()).collect(),
+            replay: VecDeque::new(),
+        }
+    }
+
+    fn all_ended(&self) -> bool {
+        self.open_channels == 0 && self.replay.is_empty()
+    }
+
+    fn handle(&mut self, envelope: Envelope<T>, head: &mut dyn Output<T>) -> Result<()> {
+        let channel = envelope.channel as usize;
+        if channel >= self.ended.len() {
+            return Err(Error::Internal(format!(
+                "message on unknown channel {channel}"
+            )));
+        }
+        if let Some((_, arrived)) = &self.aligning {
+            if arrived[channel] {
+                self.blocked[channel].push_back(envelope);
+                return Ok(());
+            }
+        }
+        match envelope.message {
+            Message::Records(batch) => {
+                for record in batch {
+                    head.collect(record)?;
+                }
+            }
+            Message::Watermark(watermark) => {
+                self.watermarks[channel] = self.watermarks[channel].max(watermark);
+                self.advance_watermark(head)?;
+            }
+            Message::Barrier(barrier) => {
+                match &mut self.aligning {
+                    None => {
+                        let mut arrived = self.ended.clone();
+                        arrived[channel] = true;
+                        self.aligning = Some((barrier, arrived));
+                    }
+                    Some((pending, arrived)) if pending.id == barrier.id => arrived[channel] = true,
+                    Some((pending, _)) => {
+                        return Err(Error::Internal(format!(
+                            "barrier {} arrived while aligning checkpoint {}",
+                            barrier.id, pending.id
+                        )))
+                    }
+                }
+                self.complete_alignment(head)?;
+            }
+            Message::EndOfInput => {
+                if self.ended[channel] {
+                    return Err(Error::Internal(format!("channel {channel} ended twice")));
+                }
+                self.ended[channel] = true;
+                self.open_channels -= 1;
+                self.watermarks[channel] = Watermark::MAX;
+                if let Some((_, arrived)) = &mut self.aligning {
+                    arrived[channel] = true;
+                }
+                self.complete_alignment(head)?;
+                self.advance_watermark(head)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Forwards the minimum watermark over channels when it advanced.
+    fn advance_watermark(&mut self, head: &mut dyn Output<T>) -> Result<()> {
+        let min = self
+            .watermarks
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(Watermark::MAX);
+        if min > self.current {
+            self.current = min;
+            head.emit_watermark(min)?;
+        }
+        Ok(())
+    }
+
+    /// Once every channel delivered the barrier (or ended), snapshots and forwards it through
+    /// the chain and releases the held messages.
+    fn complete_alignment(&mut self, head: &mut dyn Output<T>) -> Result<()> {
+        let done = matches!(&self.aligning, Some((_, arrived)) if arrived.iter().all(|a| *a));
+        if !done {
+            return Ok(());
+        }
+        if let Some((barrier, _)) = self.aligning.take() {
+            head.emit_barrier(barrier)?;
+        }
+        for queue in &mut self.blocked {
+            self.replay.extend(queue.drain(..));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records what reaches the head of a chain, in order.
+    #[derive(Default)]
+    struct Trace(Vec<String>);
+    impl Output<u32> for Trace {
+        fn collect(&mut self, r: Record<u32>) -> Result<()> {
+            self.0.push(format!("r{}", r.value));
+            Ok(())
+        }
+        fn emit_watermark(&mut self, w: Watermark) -> Result<()> {
+            self.0.push(format!("w{}", w.0));
+            Ok(())
+        }
+        fn emit_barrier(&mut self, b: CheckpointBarrier) -> Result<()> {
+            self.0.push(format!("b{}", b.id));
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<()> {
+            Ok(())
+        }
+        fn end_of_input(&mut self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn feed(gate: &mut InputGate<u32>, trace: &mut Trace, channel: u32, message: Message<u32>) {
+        gate.handle(Envelope { channel, message }, trace).unwrap();
+        while let Some(env) = gate.replay.pop_front() {
+            gate.handle(env, trace).unwrap();
+        }
+    }
+
+    #[test]
+    fn watermark_is_the_minimum_over_channels_and_ended_channels_do_not_hold_it() {
+        let (mut gate, mut trace) = (InputGate::new(2), Trace::default());
+        feed(&mut gate, &mut trace, 0, Message::Watermark(Watermark(10)));
+        feed(&mut gate, &mut trace, 1, Message::Watermark(Watermark(5)));
+        feed(&mut gate, &mut trace, 1, Message::Watermark(Watermark(20)));
+        feed(&mut gate, &mut trace, 0, Message::EndOfInput);
+        assert_eq!(trace.0, ["w5", "w10", "w20"]);
+        assert!(!gate.all_ended());
+    }
+
+    #[test]
+    fn barriers_align_and_hold_back_records_of_channels_that_delivered_them() {
+        let (mut gate, mut trace) = (InputGate::new(2), Trace::default());
+        let barrier = CheckpointBarrier {
+            id: 1,
+            triggered_at: 0,
+        };
+        feed(
+            &mut gate,
+            &mut trace,
+            0,
+            Message::Records(vec![Record::new(1)]),
+        );
+        feed(&mut gate, &mut trace, 0, Message::Barrier(barrier));
+        feed(
+            &mut gate,
+            &mut trace,
+            0,
+            Message::Records(vec![Record::new(2)]),
+        );
+        feed(
+            &mut gate,
+            &mut trace,
+            1,
+            Message::Records(vec![Record::new(3)]),
+        );
+        feed(&mut gate, &mut trace, 1, Message::Barrier(barrier));
+        feed(
+            &mut gate,
+            &mut trace,
+            1,
+            Message::Records(vec![Record::new(4)]),
+        );
+        assert_eq!(trace.0, ["r1", "r3", "b1", "r2", "r4"]);
+    }
+
+    #[test]
+    fn an_ended_channel_counts_as_aligned() {
+        let (mut gate, mut trace) = (InputGate::new(2), Trace::default());
+        let barrier = CheckpointBarrier {
+            id: 7,
+            triggered_at: 0,
+        };
+        feed(&mut gate, &mut trace, 0, Message::Barrier(barrier));
+        feed(
+            &mut gate,
+            &mut trace,
+            0,
+            Message::Records(vec![Record::new(9)]),
+        );
+        feed(&mut gate, &mut trace, 1, Message::EndOfInput);
+        assert_eq!(trace.0, ["b7", "r9"]);
+    }
+}
