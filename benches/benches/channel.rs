@@ -1,6 +1,9 @@
 //! Channel throughput: records per second through a bounded queue between two threads, in
 //! Eddy's batches, against one record per send.
 
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use eddy_runtime::channel::{bounded, ChannelWriter};
 use eddy_runtime::element::{Message, Record};

@@ -1,6 +1,9 @@
 //! A keyed sum job end to end (generator -> key_by -> sum), in batch and streaming mode, at
 //! parallelism 1 and 2.
 
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use eddy_datastream::{Generator, RuntimeMode, StreamExecutionEnvironment};
 

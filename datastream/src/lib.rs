@@ -52,3 +52,8 @@ pub fn example<T: eddy_runtime::Data>(
     env.execute("example").expect("example job failed");
     output.take()
 }
+
+/// The README's code, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctest;

@@ -17,8 +17,9 @@ use crate::operators::{
     reduce::KeyedReduce, union::Union,
 };
 use crate::sinks::collect::{CollectSink, CollectedStream};
-use crate::sinks::file::{Encoder, FileSink};
+use crate::sinks::file::FileSink;
 use crate::sinks::print::PrintSink;
+use crate::sinks::{display_line, Encoder};
 
 /// A stream of `T`: the output of a source or operator, with the partitioning its next
 /// consumer will use (forward unless [`rebalance`](Self::rebalance) and friends said
@@ -237,12 +238,9 @@ impl<T: Data> DataStream<T> {
     where
         T: Display,
     {
-        let format: Arc<dyn Fn(&T, &mut Vec<u8>) + Send + Sync> = Arc::new(|value, buffer| {
-            use std::io::Write;
-            let _ = write!(buffer, "{value}");
-        });
+        let encode = display_line::<T>();
         self.transform::<()>("print", move || {
-            Box::new(PrintSink::new(format.clone(), prefix_subtask))
+            Box::new(PrintSink::new(encode.clone(), prefix_subtask))
         });
     }
 
@@ -252,11 +250,7 @@ impl<T: Data> DataStream<T> {
     where
         T: Display,
     {
-        let encode: Encoder<T> = Arc::new(|value, line| {
-            use std::io::Write;
-            writeln!(line, "{value}").map_err(|e| e.to_string())
-        });
-        self.write_file("text file", path.into(), encode, None);
+        self.write_file("text file", path.into(), display_line(), None);
     }
 
     /// Writes each record as a CSV row of one file (with `header` as the first line, if

@@ -316,8 +316,11 @@ impl<O: Data> Link<O> for ChannelWriter<O> {
     }
 }
 
+/// Makes the source of one subtask.
+type SourceFactory<O> = Arc<dyn Fn(&SourceContext) -> Box<dyn Source<O>> + Send + Sync>;
+
 struct SourceNode<O> {
-    factory: Arc<dyn Fn(&SourceContext) -> Box<dyn Source<O>> + Send + Sync>,
+    factory: SourceFactory<O>,
 }
 
 impl<O: Data> NodeImpl for SourceNode<O> {
@@ -373,7 +376,7 @@ impl<I: Data, O: Data> NodeImpl for OperatorNode<I, O> {
         TypeId::of::<O>()
     }
     fn make_queues(&self, parallelism: usize, capacity: usize) -> Result<(AnyBox, Vec<AnyBox>)> {
-        let (senders, receivers): (Vec<Sender<Envelope<I>>>, Vec<Receiver<Envelope<I>>>) =
+        let (senders, receivers): (Vec<Sender<_>>, Vec<Receiver<_>>) =
             (0..parallelism).map(|_| bounded::<I>(capacity)).unzip();
         let receivers = receivers
             .into_iter()

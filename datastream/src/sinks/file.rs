@@ -11,11 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use eddy_runtime::{Error, Operator, OperatorContext, Output, Record, Result};
 
+use super::Encoder;
+
 /// Files written by sinks of a job, waiting for the job's success: `(temporary, destination)`.
 pub(crate) type PendingFiles = Arc<Mutex<Vec<(PathBuf, PathBuf)>>>;
-
-/// How a record is written: appends its bytes (a line, a CSV row) to the buffer.
-pub(crate) type Encoder<T> = Arc<dyn Fn(&T, &mut Vec<u8>) -> Result<(), String> + Send + Sync>;
 
 /// The temporary name of `destination`: hidden, in the same directory (so that the rename
 /// is atomic), unique to this process.

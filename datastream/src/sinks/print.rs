@@ -1,9 +1,10 @@
 //! Printing to standard output.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use eddy_runtime::{Error, Operator, OperatorContext, Output, Record, Result};
+
+use super::Encoder;
 
 /// Bytes buffered before they are written out.
 const BUFFER: usize = 1 << 16;
@@ -13,19 +14,16 @@ const BUFFER: usize = 1 << 16;
 /// With `prefix_subtask`, lines carry Flink's `N> ` prefix (N = subtask + 1) when the sink
 /// runs with parallelism above one, exactly as Flink's `print()` does.
 pub(crate) struct PrintSink<T> {
-    pub(crate) format: Arc<dyn Fn(&T, &mut Vec<u8>) + Send + Sync>,
+    pub(crate) encode: Encoder<T>,
     pub(crate) prefix_subtask: bool,
     prefix: Vec<u8>,
     buffer: Vec<u8>,
 }
 
 impl<T> PrintSink<T> {
-    pub(crate) fn new(
-        format: Arc<dyn Fn(&T, &mut Vec<u8>) + Send + Sync>,
-        prefix_subtask: bool,
-    ) -> Self {
+    pub(crate) fn new(encode: Encoder<T>, prefix_subtask: bool) -> Self {
         PrintSink {
-            format,
+            encode,
             prefix_subtask,
             prefix: Vec::new(),
             buffer: Vec::with_capacity(BUFFER),
@@ -57,8 +55,8 @@ impl<T: Send> Operator<T, ()> for PrintSink<T> {
     #[inline]
     fn process_record(&mut self, record: Record<T>, _: &mut dyn Output<()>) -> Result<()> {
         self.buffer.extend_from_slice(&self.prefix);
-        (self.format)(&record.value, &mut self.buffer);
-        self.buffer.push(b'\n');
+        (self.encode)(&record.value, &mut self.buffer)
+            .map_err(|message| Error::user("print", message))?;
         if self.buffer.len() >= BUFFER {
             self.write_out()?;
         }
