@@ -47,7 +47,7 @@ start = time.perf_counter()
 if algorithm == "pr":
     # tol=0: never converged early, so exactly `iterations` iterations run.
     run = nk.centrality.PageRank(graph, damp=0.85, tol=0.0,
-                                 distributeSinks=nk.centrality.SinkHandling.DISTRIBUTE_SINKS)
+                                 distributeSinks=nk.centrality.SinkHandling.DistributeSinks)
     run.maxIterations = iterations
     run.run()
     checksum = sum(run.scores())

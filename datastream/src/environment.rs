@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use eddy_runtime::{Data, ExecutionConfig, JobGraph, JobResult, Partitioner, Result, RuntimeMode};
+use eddy_runtime::{
+    Data, ExecutionConfig, JobGraph, JobResult, OperatorMetrics, Partitioner, Result, RuntimeMode,
+};
 
 use crate::sinks::file::{settle, PendingFiles};
 use crate::sources::collection::CollectionSource;
+use crate::sources::csv_file::CsvSource;
 use crate::sources::generator::GeneratorSource;
 use crate::sources::socket::SocketSource;
 use crate::sources::text_file::TextFileSource;
@@ -188,6 +191,21 @@ impl StreamExecutionEnvironment {
         DataStream::new(self.clone(), node)
     }
 
+    /// The rows of a CSV file with a header line, deserialized into `T` by column name, in
+    /// file order. Not parallel. A malformed row fails the job with
+    /// [`eddy_runtime::Error::InvalidInput`], naming the file, line and column.
+    pub fn read_csv<T: Data>(&self, path: impl Into<PathBuf>) -> DataStream<T> {
+        let path = path.into();
+        let node = self
+            .inner
+            .borrow_mut()
+            .graph
+            .add_source("csv file", 1, true, move |_| {
+                Box::new(CsvSource::<T>::new(path.clone()))
+            });
+        DataStream::new(self.clone(), node)
+    }
+
     /// The lines read from a TCP socket until the peer closes it. Not parallel.
     pub fn socket_text_stream(&self, host: &str, port: u16) -> DataStream<String> {
         let endpoint = format!("{host}:{port}");
@@ -208,6 +226,19 @@ impl StreamExecutionEnvironment {
     /// The job's root cause of failure, such as an unreadable input file or a user function
     /// that panicked (named by operator).
     pub fn execute(&self, job_name: &str) -> Result<JobResult> {
+        self.execute_with_progress(job_name, |_| {})
+    }
+
+    /// [`execute`](Self::execute), calling `progress` with every operator's record counts
+    /// about five times a second while the job runs (to drive a progress bar).
+    ///
+    /// # Errors
+    /// As [`execute`](Self::execute).
+    pub fn execute_with_progress(
+        &self,
+        job_name: &str,
+        mut progress: impl FnMut(&[OperatorMetrics]),
+    ) -> Result<JobResult> {
         let (graph, config, pending) = {
             let mut inner = self.inner.borrow_mut();
             let graph = std::mem::take(&mut inner.graph);
@@ -218,7 +249,7 @@ impl StreamExecutionEnvironment {
             parallelism = config.parallelism,
             "executing job"
         );
-        let result = eddy_runtime::execute(&graph, &config);
+        let result = eddy_runtime::execute_observed(&graph, &config, &mut progress);
         drop(graph);
         settle(&pending, result.is_ok())?;
         let result = result?;

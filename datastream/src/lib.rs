@@ -31,12 +31,15 @@ mod operators;
 mod sinks;
 mod sources;
 mod stream;
+mod watermark;
+pub mod window;
 
-pub use eddy_runtime::{JobResult, RuntimeMode};
+pub use eddy_runtime::{JobResult, OperatorMetrics, RuntimeMode};
 pub use environment::{Generator, StreamExecutionEnvironment};
 pub use function::{BoxError, Collector};
 pub use sinks::collect::CollectedStream;
-pub use stream::{DataStream, KeyedStream};
+pub use stream::{DataStream, KeyedStream, WindowedStream};
+pub use watermark::{Emission, TimestampAssigner, WatermarkStrategy, DEFAULT_WATERMARK_INTERVAL};
 
 /// Runs a small job at parallelism 1 and returns what the stream built by `build` emitted,
 /// in order: the helper behind this crate's doc examples.

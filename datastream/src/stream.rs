@@ -1,6 +1,7 @@
 //! [`DataStream`] and [`KeyedStream`]: the transformations of a job.
 
 use std::fmt::Display;
+use std::marker::PhantomData;
 use std::ops::AddAssign;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 use crate::environment::StreamExecutionEnvironment;
 use crate::function::{BoxError, Collector, KeyFn};
+use crate::operators::side_output::{SelectMain, SelectSide, Tagged};
 use crate::operators::{
     filter::Filter, flat_map::FlatMap, map::Map, pre_aggregate::PreAggregate, process::Process,
     reduce::KeyedReduce, union::Union,
@@ -20,6 +22,8 @@ use crate::sinks::collect::{CollectSink, CollectedStream};
 use crate::sinks::file::FileSink;
 use crate::sinks::print::PrintSink;
 use crate::sinks::{display_line, Encoder};
+use crate::watermark::WatermarkStrategy;
+use crate::window::{AggregateFunction, WindowAssigner, WindowOperator, Windowed};
 
 /// A stream of `T`: the output of a source or operator, with the partitioning its next
 /// consumer will use (forward unless [`rebalance`](Self::rebalance) and friends said
@@ -143,6 +147,30 @@ impl<T: Data> DataStream<T> {
                 name: String::new(),
             })
         })
+    }
+
+    /// Assigns event timestamps and generates watermarks, as `strategy` says. Runs with the
+    /// parallelism of its input, so that watermarks follow the input's order.
+    pub fn assign_timestamps_and_watermarks(
+        &self,
+        strategy: WatermarkStrategy<T>,
+    ) -> DataStream<T> {
+        let parallelism = self.parallelism_setting();
+        self.env
+            .add_node(self, "timestamps/watermarks", parallelism, move || {
+                Box::new(strategy.operator())
+            })
+    }
+
+    /// The parallelism set on this stream's operator (0: the job's default).
+    fn parallelism_setting(&self) -> u32 {
+        self.env
+            .inner
+            .borrow()
+            .graph
+            .node(self.node)
+            .parallelism
+            .unwrap_or(0)
     }
 
     /// Partitions the stream by key: records with equal keys go to the same subtask.
@@ -290,15 +318,18 @@ impl<T: Data> DataStream<T> {
     }
 
     /// Gathers the stream's records in memory; read them from the handle after `execute`.
+    /// The sink has parallelism 1, so the records of each upstream subtask keep their order.
     pub fn collect(&self) -> CollectedStream<T> {
         let values = Arc::new(Mutex::new(Vec::new()));
         let shared = values.clone();
-        self.transform::<()>("collect", move || {
+        let sink = self.transform::<()>("collect", move || {
             Box::new(CollectSink {
                 shared: shared.clone(),
                 local: Vec::new(),
             })
         });
+        // One subtask, as Flink's collect: each producer's records stay in their order.
+        let _ = sink.set_parallelism(1);
         CollectedStream { values }
     }
 }
@@ -329,13 +360,7 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
         let reduce: Arc<dyn Fn(T, T) -> T + Send + Sync> = Arc::new(function);
         let env = &self.stream.env;
         // The combiner runs beside the producer, before the exchange (see pre_aggregate.rs).
-        let producer_parallelism = env
-            .inner
-            .borrow()
-            .graph
-            .node(self.stream.node)
-            .parallelism
-            .unwrap_or(0);
+        let producer_parallelism = self.stream.parallelism_setting();
         let (key, f) = (self.key.clone(), reduce.clone());
         let combined = env.add_node(
             &self.stream,
@@ -343,14 +368,29 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
             producer_parallelism,
             move || Box::new(PreAggregate::new(key.clone(), f.clone())),
         );
-        let hash_key_of = self.key.clone();
-        let exchanged = combined.repartitioned(Partitioner::Hash(Arc::new(move |t: &T| {
-            hash_key(&*hash_key_of(t))
-        })));
+        let exchanged = combined.repartitioned(self.hash_partitioner());
         let key = self.key.clone();
         exchanged.transform("reduce", move || {
             Box::new(KeyedReduce::new(key.clone(), reduce.clone()))
         })
+    }
+
+    /// Routes records by the hash of their key.
+    fn hash_partitioner(&self) -> Partitioner<T> {
+        let key = self.key.clone();
+        Partitioner::Hash(Arc::new(move |t: &T| hash_key(&*key(t))))
+    }
+
+    /// Groups each key's records into event-time windows (see [`crate::window`]).
+    pub fn window(&self, assigner: WindowAssigner) -> WindowedStream<T, K> {
+        WindowedStream {
+            keyed: KeyedStream {
+                stream: self.stream.clone(),
+                key: self.key.clone(),
+            },
+            assigner,
+            allowed_lateness: 0,
+        }
     }
 
     /// Adds up a numeric field per key; the other fields are those of the key's first record.
@@ -427,5 +467,65 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
                 acc
             }
         })
+    }
+}
+
+/// A keyed stream grouped into windows; [`aggregate`](Self::aggregate) says what each window
+/// emits.
+pub struct WindowedStream<T, K> {
+    keyed: KeyedStream<T, K>,
+    assigner: WindowAssigner,
+    allowed_lateness: i64,
+}
+
+impl<T: Data, K: Key> WindowedStream<T, K> {
+    /// Keeps each window's state `lateness_ms` past its end; records arriving in that time
+    /// fire the window again with the updated aggregate (Flink's `allowedLateness`).
+    pub fn allowed_lateness(mut self, lateness_ms: i64) -> Self {
+        self.allowed_lateness = lateness_ms.max(0);
+        self
+    }
+
+    /// Aggregates each window incrementally; emits one [`Windowed`] per firing. Records too
+    /// late for every window they belong to are dropped and counted in the log.
+    pub fn aggregate<F: AggregateFunction<T>>(
+        &self,
+        function: F,
+    ) -> DataStream<Windowed<K, F::Out>> {
+        self.tagged(function, false)
+            .transform("window results", || Box::new(SelectMain(PhantomData)))
+    }
+
+    /// [`aggregate`](Self::aggregate), also returning the stream of records too late for every
+    /// window they belong to (Flink's `sideOutputLateData`).
+    pub fn aggregate_with_late_data<F: AggregateFunction<T>>(
+        &self,
+        function: F,
+    ) -> (DataStream<Windowed<K, F::Out>>, DataStream<T>) {
+        let tagged = self.tagged(function, true);
+        let main = tagged.transform("window results", || Box::new(SelectMain(PhantomData)));
+        let late = tagged.transform("late data", || Box::new(SelectSide(PhantomData)));
+        (main, late)
+    }
+
+    fn tagged<F: AggregateFunction<T>>(
+        &self,
+        function: F,
+        emit_late: bool,
+    ) -> DataStream<Tagged<Windowed<K, F::Out>, T>> {
+        let key = self.keyed.key.clone();
+        let (assigner, lateness) = (self.assigner, self.allowed_lateness);
+        self.keyed
+            .stream
+            .repartitioned(self.keyed.hash_partitioner())
+            .transform("window", move || {
+                Box::new(WindowOperator::new(
+                    key.clone(),
+                    assigner,
+                    lateness,
+                    function.clone(),
+                    emit_late,
+                ))
+            })
     }
 }

@@ -2,14 +2,17 @@
 //! (also used by the benchmarks' plain-loop baseline, so both count the same words), the
 //! built-in text, and the one-line error exit every example uses.
 
+pub mod duration;
 pub mod wordcount;
 
 /// Sets up `tracing` to stderr, at `warn` unless `RUST_LOG` says otherwise.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

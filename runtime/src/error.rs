@@ -23,6 +23,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A line of an input file is malformed.
+    #[error("{}:{line}: {message}", path.display())]
+    InvalidInput {
+        /// The file at fault.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong, naming the field.
+        message: String,
+    },
     /// A user function panicked or returned an error.
     #[error("operator '{operator}' failed: {message}")]
     UserFunction {

@@ -28,7 +28,7 @@ mod task;
 pub use data::{Data, Key};
 pub use element::{CheckpointBarrier, Message, Record, Timestamp, Watermark};
 pub use error::{Error, Result};
-pub use executor::{execute, ExecutionConfig, JobResult, OperatorMetrics};
+pub use executor::{execute, execute_observed, ExecutionConfig, JobResult, OperatorMetrics};
 pub use graph::{JobGraph, NodeId};
 pub use operator::{
     Operator, OperatorContext, Output, RuntimeMode, Source, SourceContext, SourceStatus,

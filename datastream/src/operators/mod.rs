@@ -6,4 +6,5 @@ pub(crate) mod map;
 pub(crate) mod pre_aggregate;
 pub(crate) mod process;
 pub(crate) mod reduce;
+pub(crate) mod side_output;
 pub(crate) mod union;

@@ -65,7 +65,8 @@ fn main() {
         env.from_collection(BUILT_IN_TEXT.iter().map(|line| line.to_string()))
     } else {
         env.read_text_files(args.inputs.clone())
-    };
+    }
+    .name("source");
     let mut scratch = String::new();
     // Words are short: CompactString keeps up to 24 bytes inline, so a word costs no
     // allocation on its way through the job.
@@ -87,7 +88,25 @@ fn main() {
         Some(path) => counts.write_as_text(path),
         None => counts.write_to_stdout(),
     }
-    match env.execute("WordCount") {
+    // A spinner with live counts on a terminal (indicatif draws nothing when stderr is not one).
+    let spinner = indicatif::ProgressBar::new_spinner();
+    let progress = |metrics: &[eddy_datastream::OperatorMetrics]| {
+        let count = |name: &str| {
+            metrics
+                .iter()
+                .find(|m| m.name == name)
+                .map_or(0, |m| m.records_out)
+        };
+        spinner.set_message(format!(
+            "{} lines, {} words",
+            count("source"),
+            count("tokenize")
+        ));
+        spinner.tick();
+    };
+    let outcome = env.execute_with_progress("WordCount", progress);
+    spinner.finish_and_clear();
+    match outcome {
         Ok(result) => tracing::info!(?result, "done"),
         Err(e @ eddy_runtime::Error::Io { .. }) => fail("wordcount", e, EXIT_BAD_INPUT),
         Err(e) => fail("wordcount", e, 1),

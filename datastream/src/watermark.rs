@@ -1,0 +1,164 @@
+//! Event time: [`WatermarkStrategy`] says where a record's timestamp comes from and how the
+//! watermark follows the timestamps seen.
+//!
+//! ```
+//! use eddy_datastream::{WatermarkStrategy, StreamExecutionEnvironment};
+//!
+//! // Events may arrive up to 10 ms out of order; the watermark trails the largest timestamp.
+//! let strategy = WatermarkStrategy::for_bounded_out_of_orderness(10)
+//!     .with_timestamp_assigner(|event: &(String, i64)| event.1)
+//!     .punctuated();
+//! let out = eddy_datastream::example(|env| {
+//!     env.from_collection(vec![("a".to_string(), 5), ("b".to_string(), 3)])
+//!         .assign_timestamps_and_watermarks(strategy)
+//! });
+//! assert_eq!(out.len(), 2);
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eddy_runtime::{Operator, Output, Record, Result, Timestamp, Watermark};
+
+/// Extracts a record's event timestamp (milliseconds).
+pub type TimestampAssigner<T> = Arc<dyn Fn(&T) -> Timestamp + Send + Sync>;
+
+/// How often a periodic strategy emits its watermark by default (Flink's 200 ms).
+pub const DEFAULT_WATERMARK_INTERVAL: Duration = Duration::from_millis(200);
+
+/// When a watermark generator emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emission {
+    /// After every record: deterministic, what tests and replayable jobs want.
+    Punctuated,
+    /// At most once per interval of processing time, and when the input goes idle.
+    Periodic(Duration),
+}
+
+/// Where timestamps come from and how watermarks are generated (Flink's `WatermarkStrategy`).
+pub struct WatermarkStrategy<T> {
+    out_of_orderness: i64,
+    assigner: Option<TimestampAssigner<T>>,
+    emission: Emission,
+}
+
+impl<T> Clone for WatermarkStrategy<T> {
+    fn clone(&self) -> Self {
+        WatermarkStrategy {
+            out_of_orderness: self.out_of_orderness,
+            assigner: self.assigner.clone(),
+            emission: self.emission,
+        }
+    }
+}
+
+impl<T> WatermarkStrategy<T> {
+    /// Records may arrive up to `max_out_of_orderness_ms` late: the watermark is the largest
+    /// timestamp seen so far, minus that bound, minus one (as Flink's
+    /// `BoundedOutOfOrdernessWatermarks`).
+    pub fn for_bounded_out_of_orderness(max_out_of_orderness_ms: i64) -> Self {
+        WatermarkStrategy {
+            out_of_orderness: max_out_of_orderness_ms.max(0),
+            assigner: None,
+            emission: Emission::Periodic(DEFAULT_WATERMARK_INTERVAL),
+        }
+    }
+
+    /// Timestamps only ever increase: the bounded strategy with a bound of zero.
+    pub fn for_monotonous_timestamps() -> Self {
+        Self::for_bounded_out_of_orderness(0)
+    }
+
+    /// Reads each record's timestamp with `assigner` (without one, the timestamp the record
+    /// already carries is kept).
+    pub fn with_timestamp_assigner(
+        mut self,
+        assigner: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+    ) -> Self {
+        self.assigner = Some(Arc::new(assigner));
+        self
+    }
+
+    /// Emits the watermark after every record.
+    pub fn punctuated(mut self) -> Self {
+        self.emission = Emission::Punctuated;
+        self
+    }
+
+    /// Emits the watermark at most once per `interval`.
+    pub fn periodic(mut self, interval: Duration) -> Self {
+        self.emission = Emission::Periodic(interval);
+        self
+    }
+
+    pub(crate) fn operator(&self) -> TimestampsAndWatermarks<T> {
+        TimestampsAndWatermarks {
+            strategy: self.clone(),
+            max_timestamp: None,
+            emitted: Watermark::MIN,
+            last_emission: Instant::now(),
+        }
+    }
+}
+
+/// Assigns timestamps and generates watermarks; upstream watermarks are dropped, except the
+/// final one that ends event time (as Flink's `TimestampsAndWatermarksOperator`).
+pub(crate) struct TimestampsAndWatermarks<T> {
+    strategy: WatermarkStrategy<T>,
+    max_timestamp: Option<Timestamp>,
+    emitted: Watermark,
+    last_emission: Instant,
+}
+
+impl<T> TimestampsAndWatermarks<T> {
+    fn emit(&mut self, out: &mut dyn Output<T>) -> Result<()> {
+        if let Some(max) = self.max_timestamp {
+            let watermark = Watermark(
+                max.saturating_sub(self.strategy.out_of_orderness)
+                    .saturating_sub(1),
+            );
+            if watermark > self.emitted {
+                self.emitted = watermark;
+                out.emit_watermark(watermark)?;
+            }
+        }
+        self.last_emission = Instant::now();
+        Ok(())
+    }
+}
+
+impl<T: Send> Operator<T, T> for TimestampsAndWatermarks<T> {
+    #[inline]
+    fn process_record(&mut self, record: Record<T>, out: &mut dyn Output<T>) -> Result<()> {
+        let timestamp = match &self.strategy.assigner {
+            Some(assign) => Some(assign(&record.value)),
+            None => record.timestamp,
+        };
+        if let Some(ts) = timestamp {
+            self.max_timestamp = Some(self.max_timestamp.map_or(ts, |m| m.max(ts)));
+        }
+        out.collect(Record {
+            value: record.value,
+            timestamp,
+        })?;
+        match self.strategy.emission {
+            Emission::Punctuated => self.emit(out),
+            Emission::Periodic(interval) if self.last_emission.elapsed() >= interval => {
+                self.emit(out)
+            }
+            Emission::Periodic(_) => Ok(()),
+        }
+    }
+
+    fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output<T>) -> Result<()> {
+        if watermark == Watermark::MAX && self.emitted < Watermark::MAX {
+            self.emitted = Watermark::MAX;
+            return out.emit_watermark(watermark);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut dyn Output<T>) -> Result<()> {
+        self.emit(out)
+    }
+}
