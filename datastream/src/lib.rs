@@ -28,6 +28,7 @@
 mod environment;
 mod function;
 mod operators;
+pub mod process;
 mod sinks;
 mod sources;
 mod stream;

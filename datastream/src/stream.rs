@@ -18,6 +18,8 @@ use crate::operators::{
     filter::Filter, flat_map::FlatMap, map::Map, pre_aggregate::PreAggregate, process::Process,
     reduce::KeyedReduce, union::Union,
 };
+use crate::process::FunctionBuilder;
+use crate::process::{KeyedProcessFunction, KeyedProcessOperator, StateContext};
 use crate::sinks::collect::{CollectSink, CollectedStream};
 use crate::sinks::file::FileSink;
 use crate::sinks::print::PrintSink;
@@ -379,6 +381,22 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
     fn hash_partitioner(&self) -> Partitioner<T> {
         let key = self.key.clone();
         Partitioner::Hash(Arc::new(move |t: &T| hash_key(&*key(t))))
+    }
+
+    /// Runs a [`KeyedProcessFunction`] (see [`crate::process`]): per-record logic with keyed
+    /// state and timers. `build` makes each subtask's function, declaring its state.
+    pub fn process<O: Data, F, B>(&self, build: B) -> DataStream<O>
+    where
+        F: KeyedProcessFunction<K, T, O>,
+        B: Fn(&mut StateContext<'_>) -> Result<F, BoxError> + Send + Sync + 'static,
+    {
+        let key = self.key.clone();
+        let build: FunctionBuilder<F> = Arc::new(build);
+        self.stream
+            .repartitioned(self.hash_partitioner())
+            .transform("keyed process", move || {
+                Box::new(KeyedProcessOperator::new(key.clone(), build.clone()))
+            })
     }
 
     /// Groups each key's records into event-time windows (see [`crate::window`]).

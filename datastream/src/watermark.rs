@@ -97,6 +97,7 @@ impl<T> WatermarkStrategy<T> {
             max_timestamp: None,
             emitted: Watermark::MIN,
             last_emission: Instant::now(),
+            since_check: 0,
         }
     }
 }
@@ -108,7 +109,13 @@ pub(crate) struct TimestampsAndWatermarks<T> {
     max_timestamp: Option<Timestamp>,
     emitted: Watermark,
     last_emission: Instant,
+    /// Records since the clock was last read: reading it for every record costs more than
+    /// the rest of this operator.
+    since_check: u32,
 }
+
+/// Records between two reads of the clock by a periodic strategy.
+const CLOCK_CHECK_EVERY: u32 = 256;
 
 impl<T> TimestampsAndWatermarks<T> {
     fn emit(&mut self, out: &mut dyn Output<T>) -> Result<()> {
@@ -143,10 +150,16 @@ impl<T: Send> Operator<T, T> for TimestampsAndWatermarks<T> {
         })?;
         match self.strategy.emission {
             Emission::Punctuated => self.emit(out),
-            Emission::Periodic(interval) if self.last_emission.elapsed() >= interval => {
-                self.emit(out)
+            Emission::Periodic(interval) => {
+                self.since_check += 1;
+                if self.since_check >= CLOCK_CHECK_EVERY {
+                    self.since_check = 0;
+                    if self.last_emission.elapsed() >= interval {
+                        return self.emit(out);
+                    }
+                }
+                Ok(())
             }
-            Emission::Periodic(_) => Ok(()),
         }
     }
 

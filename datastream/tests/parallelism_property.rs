@@ -31,7 +31,7 @@ fn model(input: &[u64], steps: &[Step]) -> Vec<u64> {
         data = match *s {
             Step::Add(a) => data.iter().map(|x| x.wrapping_add(a)).collect(),
             Step::Mul(m) => data.iter().map(|x| x.wrapping_mul(m)).collect(),
-            Step::KeepMod(m) => data.into_iter().filter(|x| x % m != 0).collect(),
+            Step::KeepMod(m) => data.into_iter().filter(|x| !x.is_multiple_of(m)).collect(),
             Step::SumByMod(m) => {
                 let mut sums: BTreeMap<u64, u64> = BTreeMap::new();
                 for x in data {
@@ -61,7 +61,7 @@ fn run(input: &[u64], steps: &[Step], parallelism: u32, chaining: bool) -> Vec<u
         stream = match *s {
             Step::Add(a) => stream.map(move |x: u64| x.wrapping_add(a)),
             Step::Mul(m) => stream.map(move |x: u64| x.wrapping_mul(m)),
-            Step::KeepMod(m) => stream.filter(move |x: &u64| x % m != 0),
+            Step::KeepMod(m) => stream.filter(move |x: &u64| !x.is_multiple_of(m)),
             Step::SumByMod(m) => stream
                 .map(move |x: u64| (x % m, x))
                 .key_by(|t: &(u64, u64)| t.0)

@@ -95,12 +95,13 @@ fn keyed_reduce_in_streaming_mode_emits_every_update_in_key_order() {
     }
 }
 
+type Keyed = eddy_datastream::KeyedStream<(i32, i32, char), i32>;
+type Stream = eddy_datastream::DataStream<(i32, i32, char)>;
+
 #[test]
 fn min_max_and_by_variants() {
     let input = vec![(1, 5, 'a'), (1, 3, 'b'), (1, 9, 'c'), (2, 4, 'd')];
-    let run = |build: &dyn Fn(
-        eddy_datastream::KeyedStream<(i32, i32, char), i32>,
-    ) -> eddy_datastream::DataStream<(i32, i32, char)>| {
+    let run = |build: &dyn Fn(Keyed) -> Stream| {
         eddy_datastream::example(|env| {
             build(
                 env.from_collection(input.clone())

@@ -17,6 +17,7 @@ use crate::graph::{AnyBox, JobGraph, WriterSpec};
 use crate::operator::{RuntimeMode, SourceContext};
 use crate::partition::{PartitionKind, DEFAULT_MAX_PARALLELISM};
 use crate::task::{panic_message, NodeMetrics, SubtaskInfo, TaskBody};
+use crate::time::{system_clock, Clock};
 use crate::{Error, Result};
 
 /// How a job is executed.
@@ -34,6 +35,8 @@ pub struct ExecutionConfig {
     pub batch_size: usize,
     /// Batches a subtask's input queue holds per producer channel before producers block.
     pub queue_batches_per_channel: usize,
+    /// Processing time for timers and state TTL.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for ExecutionConfig {
@@ -45,6 +48,7 @@ impl Default for ExecutionConfig {
             chaining: true,
             batch_size: DEFAULT_BATCH_SIZE,
             queue_batches_per_channel: 4,
+            clock: system_clock(),
         }
     }
 }
@@ -370,6 +374,7 @@ impl TaskBuilder<'_> {
             parallelism: self.plan.parallelism[node],
             max_parallelism: self.config.max_parallelism,
             mode: self.plan.mode,
+            clock: self.config.clock.clone(),
         }
     }
 

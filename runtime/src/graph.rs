@@ -398,7 +398,7 @@ impl<I: Data, O: Data> NodeImpl for OperatorNode<I, O> {
         metrics: Arc<NodeMetrics>,
     ) -> Result<AnyBox> {
         let next = downcast::<NodeOutput<O>>(output, "an operator output")?;
-        let state: Box<dyn StateBackend> = Box::new(HeapStateBackend::default());
+        let state: Box<dyn StateBackend> = Box::new(HeapStateBackend::new(info.clock.clone()));
         let chained = ChainedOperator::new(name, (self.factory)(), next, info, state, metrics);
         Ok(Box::new(Box::new(chained) as Box<dyn Link<I>>))
     }

@@ -11,6 +11,7 @@
 //! - [`partition`]: forward, rebalance, shuffle, broadcast and key-group hash routing.
 //! - [`element`]: the in-band [`Message`] of every channel.
 //! - [`state`]: keyed state behind the [`state::StateBackend`] trait.
+//! - [`time`]: processing time behind a [`time::Clock`].
 //!
 //! Most users never touch this crate directly: `eddy-datastream` builds the graph for them.
 
@@ -24,6 +25,7 @@ pub mod operator;
 pub mod partition;
 pub mod state;
 mod task;
+pub mod time;
 
 pub use data::{Data, Key};
 pub use element::{CheckpointBarrier, Message, Record, Timestamp, Watermark};

@@ -24,7 +24,9 @@
 use crate::element::{CheckpointBarrier, Record, Watermark};
 use crate::partition::KeyGroupRange;
 use crate::state::StateBackend;
+use crate::time::Clock;
 use crate::Result;
+use std::sync::Arc;
 
 /// Where an operator or source emits. In a chain this is the next operator itself (a direct
 /// call); at a chain's end it is a writer that batches records into channels.
@@ -94,6 +96,8 @@ pub struct OperatorContext<'a> {
     pub mode: RuntimeMode,
     /// Keyed state of this subtask.
     pub state: &'a mut dyn StateBackend,
+    /// Processing time.
+    pub clock: &'a Arc<dyn Clock>,
 }
 
 /// A one-input operator from `I` to `O`.

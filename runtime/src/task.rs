@@ -24,6 +24,7 @@ use crate::operator::{
 };
 use crate::partition::KeyGroupRange;
 use crate::state::StateBackend;
+use crate::time::Clock;
 use crate::{Error, Result};
 
 /// An [`Output`] that is part of a task's chain, with the lifecycle call only the task makes.
@@ -125,6 +126,7 @@ pub(crate) struct SubtaskInfo {
     pub(crate) parallelism: u32,
     pub(crate) max_parallelism: u32,
     pub(crate) mode: RuntimeMode,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// An operator in a chain, with the output it emits into.
@@ -239,6 +241,7 @@ impl<I: Send, O: Clone + Send> Link<I> for ChainedOperator<I, O> {
             ),
             mode: info.mode,
             state: self.state.as_mut(),
+            clock: &info.clock,
         };
         let operator = &mut self.operator;
         match catch_unwind(AssertUnwindSafe(|| operator.open(&mut ctx))) {

@@ -48,6 +48,9 @@ mod operator;
 
 pub(crate) use operator::WindowOperator;
 
+/// Re-exported from the runtime: windows and aggregating state share it.
+pub use eddy_runtime::state::AggregateFunction;
+
 use eddy_runtime::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -184,23 +187,6 @@ impl WindowAssigner {
             }),
         }
     }
-}
-
-/// An incremental aggregation (Flink's `AggregateFunction`): records are folded into an
-/// accumulator as they arrive, so a window holds one accumulator, never its records.
-pub trait AggregateFunction<T>: Clone + Send + Sync + 'static {
-    /// The running state of one window.
-    type Acc: Clone + Send + 'static;
-    /// What a firing window emits.
-    type Out: eddy_runtime::Data;
-    /// A fresh accumulator.
-    fn create_accumulator(&self) -> Self::Acc;
-    /// Folds one record in.
-    fn add(&self, acc: &mut Self::Acc, value: &T);
-    /// The result for the accumulator.
-    fn get_result(&self, acc: &Self::Acc) -> Self::Out;
-    /// Combines two accumulators (session windows merging).
-    fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc;
 }
 
 /// The result of one window firing: the key, the window and the aggregate.

@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
+use smallvec::SmallVec;
 
 use eddy_runtime::{
     Data, Error, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
@@ -38,6 +39,9 @@ struct Slot<A> {
     cleanup_pending: bool,
 }
 
+/// The windows in flight for one key.
+type Slots<A> = SmallVec<[Slot<A>; 2]>;
+
 /// What the window operator emits: a window result, or a record too late for any window.
 pub(crate) type WindowOutput<K, O, T> = Tagged<Windowed<K, O>, T>;
 
@@ -49,7 +53,9 @@ pub(crate) struct WindowOperator<T, K, F: AggregateFunction<T>> {
     function: F,
     emit_late: bool,
     watermark: Timestamp,
-    keys: HashMap<K, Vec<Slot<F::Acc>>>,
+    /// Windows in flight per key, inline in the table entry: a tumbling window costs one
+    /// cache miss per record rather than two.
+    keys: HashMap<K, Slots<F::Acc>>,
     timers: BTreeMap<Timestamp, Vec<(K, TimeWindow)>>,
     assigned: Vec<TimeWindow>,
     late_dropped: u64,

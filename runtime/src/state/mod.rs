@@ -5,6 +5,13 @@
 //! typed handles such as [`ValueState`] through functions that take `&mut dyn StateBackend`,
 //! so that operator code does not change when another backend is configured.
 //!
+//! ## Which state to use
+//! - [`ValueState`]: one value per key (a counter, the last event).
+//! - [`ListState`]: a list per key (events waiting for a partner).
+//! - [`MapState`]: a map per key (per-user counts of items).
+//! - [`ReducingState`]: one value per key folded with a reduce function on every add.
+//! - [`AggregatingState`]: an accumulator per key, fed by an [`AggregateFunction`].
+//!
 //! ```
 //! use eddy_runtime::state::{value_state, HeapStateBackend, StateDescriptor};
 //!
@@ -16,10 +23,18 @@
 //! assert_eq!(counts.get(&"a".to_string()).unwrap(), Some(2));
 //! ```
 
+mod aggregating;
 mod heap;
+mod list;
+mod map;
+mod reducing;
 mod value;
 
+pub use aggregating::{aggregating_state, AggregateFunction, AggregatingState};
 pub use heap::HeapStateBackend;
+pub use list::{list_state, ListState};
+pub use map::{map_state, MapState};
+pub use reducing::{reducing_state, ReducingState};
 pub use value::{value_state, ValueState};
 
 use std::any::Any;
@@ -53,17 +68,66 @@ impl<K> std::ops::Deref for KeyRef<'_, K> {
     }
 }
 
-/// Names a piece of keyed state within an operator.
+/// Names a piece of keyed state within an operator, with its optional time-to-live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateDescriptor {
     /// Unique within the operator.
     pub name: String,
+    /// When set, entries expire this long after their last write (or read).
+    pub ttl: Option<StateTtlConfig>,
 }
 
 impl StateDescriptor {
-    /// A descriptor with the given name.
+    /// A descriptor with the given name and no TTL.
     pub fn new(name: impl Into<String>) -> Self {
-        StateDescriptor { name: name.into() }
+        StateDescriptor {
+            name: name.into(),
+            ttl: None,
+        }
+    }
+
+    /// Lets entries expire as `ttl` says.
+    pub fn with_ttl(mut self, ttl: StateTtlConfig) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+}
+
+/// When an entry's time-to-live restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TtlUpdate {
+    /// On creation and on every write (Flink's default).
+    #[default]
+    OnCreateAndWrite,
+    /// Also on every read.
+    OnReadAndWrite,
+}
+
+/// State time-to-live (Flink's `StateTtlConfig`): an entry not written for `ttl_millis` of
+/// processing time is gone. Expired entries are never returned; they are removed when
+/// accessed, and by [`cleanup_expired`](ValueState::cleanup_expired) sweeps that keyed
+/// operators run in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateTtlConfig {
+    /// Time-to-live in milliseconds of processing time.
+    pub ttl_millis: i64,
+    /// What restarts it.
+    pub update: TtlUpdate,
+}
+
+impl StateTtlConfig {
+    /// Entries live `ttl_millis` after their last write.
+    pub fn new(ttl_millis: i64) -> Self {
+        StateTtlConfig {
+            ttl_millis,
+            update: TtlUpdate::OnCreateAndWrite,
+        }
+    }
+
+    /// Reads restart the time-to-live too.
+    pub fn refreshed_on_read(mut self) -> Self {
+        self.update = TtlUpdate::OnReadAndWrite;
+        self
     }
 }
 

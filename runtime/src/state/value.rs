@@ -1,13 +1,14 @@
 //! Value state: one value per key.
 
-use super::{HeapStateBackend, KeyRef, StateBackend, StateDescriptor};
+use super::heap::{heap_backend, HeapTable};
+use super::{KeyRef, StateBackend, StateDescriptor};
 use crate::data::{Data, Key};
 use crate::{Error, Result};
 
 /// One value per key.
 pub trait ValueState<K, V>: Send {
     /// The value of `key`, if any (a copy).
-    fn get(&self, key: &K) -> Result<Option<V>>;
+    fn get(&mut self, key: &K) -> Result<Option<V>>;
 
     /// Sets the value of `key`.
     fn put(&mut self, key: &K, value: V) -> Result<()>;
@@ -16,13 +17,12 @@ pub trait ValueState<K, V>: Send {
     fn clear(&mut self, key: &K) -> Result<()>;
 
     /// Replaces the value of `key` with `f(old)`, calling `f` exactly once, and returns the
-    /// new value. The read-modify-write of every keyed aggregation: the heap backend moves the
-    /// old value into `f` without copying it.
+    /// new value. The heap backend moves the old value into `f` without copying it.
     fn upsert(&mut self, key: &K, f: &mut dyn FnMut(Option<V>) -> V) -> Result<&V>;
 
-    /// Folds `value` into the state of its own key (Flink's reducing state): the new value is
-    /// `f(old, value)`, or `value` when the key had none. The key is read from the value, so
-    /// a key that is a part of the value is never copied unless it is new.
+    /// Folds `value` into the state of its own key (the hot path of keyed reduce): the new
+    /// value is `f(old, value)`, or `value` when the key had none. The key is read from the
+    /// value, so a key that is a part of the value is never copied unless it is new.
     fn reduce(
         &mut self,
         value: V,
@@ -30,16 +30,19 @@ pub trait ValueState<K, V>: Send {
         f: &dyn Fn(V, V) -> V,
     ) -> Result<&V>;
 
-    /// Removes and returns every entry, in no particular order.
+    /// Removes and returns every live entry, in no particular order.
     fn drain(&mut self) -> Box<dyn Iterator<Item = (K, V)> + '_>;
 
-    /// Number of keys with a value.
+    /// Number of keys with a value (expired ones not yet cleaned up included).
     fn len(&self) -> usize;
 
     /// Whether no key has a value.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Removes expired entries (with TTL); returns how many.
+    fn cleanup_expired(&mut self) -> usize;
 }
 
 /// Creates value state `descriptor` in `backend`.
@@ -52,67 +55,38 @@ pub fn value_state<K: Key, V: Data>(
     descriptor: StateDescriptor,
 ) -> Result<Box<dyn ValueState<K, V>>> {
     backend.register(&descriptor)?;
-    let name = backend.name();
-    if backend
-        .as_any_mut()
-        .downcast_mut::<HeapStateBackend>()
-        .is_some()
-    {
-        return Ok(Box::new(HeapValueState::<K, V> {
-            map: hashbrown::HashMap::default(),
-        }));
-    }
-    Err(Error::Internal(format!(
-        "state backend '{name}' cannot hold value state"
-    )))
+    let table = heap_backend(backend)?.table(&descriptor);
+    Ok(Box::new(HeapValueState { table }))
 }
 
-/// Value state on the heap. A slot holds `None` only while `upsert` has moved its value out.
-///
-/// The table uses hashbrown's default hasher (foldhash): Fx, which routing uses for its
-/// stability, spreads string keys too poorly over the table's control bytes (measured: a
-/// quarter of wordcount's time went to comparing keys of colliding slots).
+/// Value state on the heap. A slot holds `None` only while a value is moved out of it.
 struct HeapValueState<K, V> {
-    map: hashbrown::HashMap<K, Option<V>>,
+    table: HeapTable<K, Option<V>>,
+}
+
+fn vanished() -> Error {
+    Error::Internal("state slot vanished".into())
 }
 
 impl<K: Key, V: Data> ValueState<K, V> for HeapValueState<K, V> {
-    fn get(&self, key: &K) -> Result<Option<V>> {
-        Ok(self.map.get(key).and_then(|v| v.clone()))
+    fn get(&mut self, key: &K) -> Result<Option<V>> {
+        Ok(self.table.get(key).and_then(|v| v.clone()))
     }
 
     fn put(&mut self, key: &K, value: V) -> Result<()> {
-        match self.map.get_mut(key) {
-            Some(slot) => *slot = Some(value),
-            None => {
-                self.map.insert(key.clone(), Some(value));
-            }
-        }
+        *self.table.write(key, || None) = Some(value);
         Ok(())
     }
 
     fn clear(&mut self, key: &K) -> Result<()> {
-        self.map.remove(key);
+        self.table.remove(key);
         Ok(())
     }
 
     fn upsert(&mut self, key: &K, f: &mut dyn FnMut(Option<V>) -> V) -> Result<&V> {
-        // One hash lookup when the key exists (the common case); a second only on insert.
-        if !self.map.contains_key(key) {
-            let value = f(None);
-            let slot = self.map.entry(key.clone()).insert(Some(value)).into_mut();
-            return slot
-                .as_ref()
-                .ok_or_else(|| Error::Internal("empty state slot".into()));
-        }
-        let slot = self
-            .map
-            .get_mut(key)
-            .ok_or_else(|| Error::Internal("state slot vanished".into()))?;
-        let old = slot.take();
-        *slot = Some(f(old));
-        slot.as_ref()
-            .ok_or_else(|| Error::Internal("empty state slot".into()))
+        let slot = self.table.write(key, || None);
+        let new = f(slot.take());
+        Ok(slot.insert(new))
     }
 
     fn reduce(
@@ -121,38 +95,28 @@ impl<K: Key, V: Data> ValueState<K, V> for HeapValueState<K, V> {
         key_of: &dyn for<'a> Fn(&'a V) -> KeyRef<'a, K>,
         f: &dyn Fn(V, V) -> V,
     ) -> Result<&V> {
-        let key = key_of(&value);
-        // Two lookups on a hit would cost more than this: `get_mut` ends the key's borrow of
-        // `value` before `value` moves, and on a miss the key is made owned once.
-        if self.map.contains_key(&*key) {
-            let slot = self
-                .map
-                .get_mut(&*key)
-                .ok_or_else(|| Error::Internal("state slot vanished".into()))?;
-            let new = match slot.take() {
-                Some(old) => f(old, value),
-                None => value,
-            };
-            return Ok(slot.insert(new));
-        }
-        let key = key.into_owned();
-        let slot = self.map.entry(key).insert(Some(value)).into_mut();
-        slot.as_ref()
-            .ok_or_else(|| Error::Internal("empty state slot".into()))
+        self.table.fold(value, key_of, f).ok_or_else(vanished)
     }
 
     fn drain(&mut self) -> Box<dyn Iterator<Item = (K, V)> + '_> {
-        Box::new(self.map.drain().filter_map(|(k, v)| v.map(|v| (k, v))))
+        Box::new(self.table.drain().filter_map(|(k, v)| v.map(|v| (k, v))))
     }
 
     fn len(&self) -> usize {
-        self.map.len()
+        self.table.len()
+    }
+
+    fn cleanup_expired(&mut self) -> usize {
+        self.table.cleanup_expired()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::{HeapStateBackend, StateTtlConfig};
+    use crate::time::ManualClock;
+    use std::sync::Arc;
 
     #[test]
     fn upsert_get_put_clear_drain() {
@@ -177,6 +141,21 @@ mod tests {
     }
 
     #[test]
+    fn reduce_folds_by_the_key_read_from_the_value() {
+        let mut backend = HeapStateBackend::default();
+        let mut s =
+            value_state::<String, (String, u32)>(&mut backend, StateDescriptor::new("r")).unwrap();
+        fn key(v: &(String, u32)) -> KeyRef<'_, String> {
+            KeyRef::Borrowed(&v.0)
+        }
+        let add = |a: (String, u32), b: (String, u32)| (a.0, a.1 + b.1);
+        for (w, n) in [("a", 1), ("b", 2), ("a", 3)] {
+            s.reduce((w.to_string(), n), &key, &add).unwrap();
+        }
+        assert_eq!(s.get(&"a".to_string()).unwrap(), Some(("a".to_string(), 4)));
+    }
+
+    #[test]
     fn duplicate_state_names_are_rejected() {
         let mut backend = HeapStateBackend::default();
         value_state::<u32, u32>(&mut backend, StateDescriptor::new("s")).unwrap();
@@ -184,5 +163,61 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("declared twice"), "{err}");
+    }
+
+    #[test]
+    fn ttl_expires_on_access_and_in_the_background() {
+        let clock = ManualClock::new(0);
+        let mut backend = HeapStateBackend::new(Arc::new(clock.clone()));
+        let descriptor = StateDescriptor::new("t").with_ttl(StateTtlConfig::new(100));
+        let mut s = value_state::<u32, u32>(&mut backend, descriptor).unwrap();
+        s.put(&1, 10).unwrap();
+        s.put(&2, 20).unwrap();
+        clock.advance(60);
+        s.put(&2, 21).unwrap(); // a write refreshes key 2
+        clock.advance(40); // key 1 is now 100 ms old: expired
+        assert_eq!(s.get(&1).unwrap(), None);
+        assert_eq!(s.get(&2).unwrap(), Some(21));
+        assert_eq!(s.len(), 1, "the expired entry was removed on access");
+        clock.advance(60);
+        assert_eq!(s.cleanup_expired(), 1);
+        assert!(s.is_empty());
+        // An expired value does not feed a fold: the fold starts afresh.
+        s.upsert(&3, &mut |o| o.unwrap_or(0) + 1).unwrap();
+        clock.advance(100);
+        assert_eq!(*s.upsert(&3, &mut |o| o.unwrap_or(0) + 1).unwrap(), 1);
+    }
+
+    #[test]
+    fn expired_entries_are_swept_in_the_background_by_other_keys_accesses() {
+        let clock = ManualClock::new(0);
+        let mut backend = HeapStateBackend::new(Arc::new(clock.clone()));
+        let descriptor = StateDescriptor::new("t").with_ttl(StateTtlConfig::new(10));
+        let mut s = value_state::<u32, u32>(&mut backend, descriptor).unwrap();
+        for k in 0..100 {
+            s.put(&k, k).unwrap();
+        }
+        clock.advance(10);
+        // Never touch keys 0..100 again: accesses to another key sweep them out.
+        for _ in 0..2000 {
+            s.put(&1000, 1).unwrap();
+        }
+        assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn ttl_refreshed_by_reads_when_configured() {
+        let clock = ManualClock::new(0);
+        let mut backend = HeapStateBackend::new(Arc::new(clock.clone()));
+        let descriptor =
+            StateDescriptor::new("t").with_ttl(StateTtlConfig::new(100).refreshed_on_read());
+        let mut s = value_state::<u32, u32>(&mut backend, descriptor).unwrap();
+        s.put(&1, 10).unwrap();
+        for _ in 0..5 {
+            clock.advance(90);
+            assert_eq!(s.get(&1).unwrap(), Some(10));
+        }
+        clock.advance(100);
+        assert_eq!(s.get(&1).unwrap(), None);
     }
 }
