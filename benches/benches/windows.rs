@@ -6,40 +6,11 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use eddy_datastream::window::{AggregateFunction, WindowAssigner};
+use eddy_benches::{window_event, SumValues};
+use eddy_datastream::window::WindowAssigner;
 use eddy_datastream::{Generator, StreamExecutionEnvironment, WatermarkStrategy};
 
 const EVENTS: u64 = 4_000_000;
-const KEYS: u64 = 100_000;
-
-/// Event `i`: key, timestamp (100 events per ms), value. One in a hundred is up to 5 s late.
-fn event(i: u64) -> (u64, i64, i64) {
-    let mixed = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let mut ts = (i / 100) as i64;
-    if mixed % 100 == 0 {
-        ts -= ((mixed >> 32) % 5_000) as i64;
-    }
-    ((mixed >> 17) % KEYS, ts, (i % 7) as i64)
-}
-
-#[derive(Clone)]
-struct Sum;
-impl AggregateFunction<(u64, i64, i64)> for Sum {
-    type Acc = i64;
-    type Out = i64;
-    fn create_accumulator(&self) -> i64 {
-        0
-    }
-    fn add(&self, acc: &mut i64, e: &(u64, i64, i64)) {
-        *acc += e.2;
-    }
-    fn get_result(&self, acc: &i64) -> i64 {
-        *acc
-    }
-    fn merge(&self, a: i64, b: i64) -> i64 {
-        a + b
-    }
-}
 
 fn run(parallelism: u32, assigner: WindowAssigner) -> usize {
     let env = StreamExecutionEnvironment::new();
@@ -47,11 +18,11 @@ fn run(parallelism: u32, assigner: WindowAssigner) -> usize {
     let strategy = WatermarkStrategy::for_bounded_out_of_orderness(5_000)
         .with_timestamp_assigner(|e: &(u64, i64, i64)| e.1);
     let out = env
-        .from_generator(Generator::bounded(EVENTS), event)
+        .from_generator(Generator::bounded(EVENTS), window_event)
         .assign_timestamps_and_watermarks(strategy)
         .key_by(|e: &(u64, i64, i64)| e.0)
         .window(assigner)
-        .aggregate(Sum)
+        .aggregate(SumValues)
         .filter(|w| w.value == i64::MIN)
         .collect();
     env.execute("windows").unwrap();

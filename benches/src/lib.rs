@@ -87,6 +87,41 @@ pub fn write_zipf_text(
     Ok(words)
 }
 
+/// Keys of the windows benchmark.
+pub const WINDOW_KEYS: u64 = 100_000;
+
+/// Event `i` of the windows benchmark: (key, timestamp, value). 100 events per ms of event
+/// time over [`WINDOW_KEYS`] keys; one in a hundred is up to 5 s out of order.
+pub fn window_event(i: u64) -> (u64, i64, i64) {
+    let mixed = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut ts = (i / 100) as i64;
+    if mixed % 100 == 0 {
+        ts -= ((mixed >> 32) % 5_000) as i64;
+    }
+    ((mixed >> 17) % WINDOW_KEYS, ts, (i % 7) as i64)
+}
+
+/// Sums the value field of [`window_event`]s.
+#[derive(Clone)]
+pub struct SumValues;
+
+impl eddy_runtime::state::AggregateFunction<(u64, i64, i64)> for SumValues {
+    type Acc = i64;
+    type Out = i64;
+    fn create_accumulator(&self) -> i64 {
+        0
+    }
+    fn add(&self, acc: &mut i64, event: &(u64, i64, i64)) {
+        *acc += event.2;
+    }
+    fn get_result(&self, acc: &i64) -> i64 {
+        *acc
+    }
+    fn merge(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,9 @@ use crate::sinks::file::FileSink;
 use crate::sinks::print::PrintSink;
 use crate::sinks::{display_line, Encoder};
 use crate::watermark::WatermarkStrategy;
-use crate::window::{AggregateFunction, WindowAssigner, WindowOperator, Windowed};
+use crate::window::{
+    AggregateFunction, SlidingWindowOperator, WindowAssigner, WindowOperator, Windowed,
+};
 
 /// A stream of `T`: the output of a source or operator, with the partitioning its next
 /// consumer will use (forward unless [`rebalance`](Self::rebalance) and friends said
@@ -408,6 +410,7 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
             },
             assigner,
             allowed_lateness: 0,
+            share_panes: true,
         }
     }
 
@@ -494,9 +497,19 @@ pub struct WindowedStream<T, K> {
     keyed: KeyedStream<T, K>,
     assigner: WindowAssigner,
     allowed_lateness: i64,
+    share_panes: bool,
 }
 
 impl<T: Data, K: Key> WindowedStream<T, K> {
+    /// Sliding windows normally share the aggregates of their panes (a record is folded into
+    /// one pane, not into `size / slide` windows; a window merges its panes when it fires).
+    /// This folds every record into each of its windows instead, as Flink does: slower, but a
+    /// floating-point sum then adds in exactly Flink's order.
+    pub fn without_pane_sharing(mut self) -> Self {
+        self.share_panes = false;
+        self
+    }
+
     /// Keeps each window's state `lateness_ms` past its end; records arriving in that time
     /// fire the window again with the updated aggregate (Flink's `allowedLateness`).
     pub fn allowed_lateness(mut self, lateness_ms: i64) -> Self {
@@ -533,10 +546,25 @@ impl<T: Data, K: Key> WindowedStream<T, K> {
     ) -> DataStream<Tagged<Windowed<K, F::Out>, T>> {
         let key = self.keyed.key.clone();
         let (assigner, lateness) = (self.assigner, self.allowed_lateness);
-        self.keyed
+        let exchanged = self
+            .keyed
             .stream
-            .repartitioned(self.keyed.hash_partitioner())
-            .transform("window", move || {
+            .repartitioned(self.keyed.hash_partitioner());
+        match assigner {
+            WindowAssigner::Sliding {
+                size,
+                slide,
+                offset,
+            } if self.share_panes => exchanged.transform("window", move || {
+                Box::new(SlidingWindowOperator::new(
+                    key.clone(),
+                    (size, slide, offset),
+                    lateness,
+                    function.clone(),
+                    emit_late,
+                ))
+            }),
+            _ => exchanged.transform("window", move || {
                 Box::new(WindowOperator::new(
                     key.clone(),
                     assigner,
@@ -544,6 +572,7 @@ impl<T: Data, K: Key> WindowedStream<T, K> {
                     function.clone(),
                     emit_late,
                 ))
-            })
+            }),
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! Event-time windows (tumbling, sliding, session) with random out-of-orderness and allowed
-//! lateness, at parallelism 1 and 3, against brute-force references: for tumbling and sliding
+//! Event-time windows (tumbling, sliding with and without pane sharing, session) with random
+//! out-of-orderness and allowed lateness, at parallelism 1 and 3, against brute-force references: for tumbling and sliding
 //! windows, a declarative account of which records each window accepts and when it fires; for
 //! session windows, a naive simulation over raw value lists. Compared per (key, window): the
 //! sequence of firings, and the multiset of late records.
@@ -198,19 +198,23 @@ fn run(
     ooo: i64,
     lateness: i64,
     parallelism: u32,
+    share_panes: bool,
 ) -> (Firings, Vec<Event>) {
     let env = StreamExecutionEnvironment::new();
     env.set_parallelism(parallelism);
     let strategy = WatermarkStrategy::for_bounded_out_of_orderness(ooo)
         .with_timestamp_assigner(|e: &Event| e.1)
         .punctuated();
-    let (results, late) = env
+    let mut windowed = env
         .from_collection(events.to_vec())
         .assign_timestamps_and_watermarks(strategy)
         .key_by(|e: &Event| e.0)
         .window(assigner)
-        .allowed_lateness(lateness)
-        .aggregate_with_late_data(StatsAgg);
+        .allowed_lateness(lateness);
+    if !share_panes {
+        windowed = windowed.without_pane_sharing();
+    }
+    let (results, late) = windowed.aggregate_with_late_data(StatsAgg);
     let (results, late) = (results.collect(), late.collect());
     env.execute("window property").unwrap();
     let mut firings = Firings::new();
@@ -260,10 +264,10 @@ proptest! {
         };
         expected.retain(|_, v| !v.is_empty());
         expected_late.sort();
-        for parallelism in [1, 3] {
-            let (got, mut got_late) = run(&events, assigner, ooo, lateness, parallelism);
+        for (parallelism, share_panes) in [(1, true), (3, true), (1, false)] {
+            let (got, mut got_late) = run(&events, assigner, ooo, lateness, parallelism, share_panes);
             got_late.sort();
-            prop_assert_eq!(&got, &expected, "parallelism {}", parallelism);
+            prop_assert_eq!(&got, &expected, "parallelism {} panes {}", parallelism, share_panes);
             prop_assert_eq!(&got_late, &expected_late, "late records, parallelism {}", parallelism);
         }
     }

@@ -45,8 +45,10 @@
 //! ```
 
 mod operator;
+mod sliding;
 
 pub(crate) use operator::WindowOperator;
+pub(crate) use sliding::SlidingWindowOperator;
 
 /// Re-exported from the runtime: windows and aggregating state share it.
 pub use eddy_runtime::state::AggregateFunction;

@@ -148,7 +148,9 @@ fn main() {
         .assign_timestamps_and_watermarks(strategy)
         .key_by_ref(|e: &Event| &e.key)
         .window(args.window)
-        .allowed_lateness(args.allowed_lateness);
+        .allowed_lateness(args.allowed_lateness)
+        // Fold each row into every window it belongs to, so float sums add in Flink's order.
+        .without_pane_sharing();
     let results = match &args.late_output {
         Some(path) => {
             let (results, late) = windowed.aggregate_with_late_data(Stats);
