@@ -25,6 +25,7 @@
 //! A bounded job runs in batch mode by default: keyed aggregations emit one final result per
 //! key. [`RuntimeMode::Streaming`] emits every update instead, as Flink does.
 
+pub mod connected;
 mod environment;
 mod function;
 mod operators;

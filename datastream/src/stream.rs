@@ -25,8 +25,10 @@ use crate::sinks::file::FileSink;
 use crate::sinks::print::PrintSink;
 use crate::sinks::{display_line, Encoder};
 use crate::watermark::WatermarkStrategy;
+use crate::window::functions::{CollectAll, ReduceAggregate};
 use crate::window::{
-    AggregateFunction, SlidingWindowOperator, WindowAssigner, WindowOperator, Windowed,
+    AggregateFunction, CountWindowOperator, SlidingWindowOperator, TimeWindow, WindowAssigner,
+    WindowOperator, Windowed,
 };
 
 /// A stream of `T`: the output of a source or operator, with the partitioning its next
@@ -414,6 +416,48 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
         }
     }
 
+    /// Count windows: folds every `size` records of a key with `function` and emits
+    /// `(key, result)` (Flink's `countWindow(size)`). A key's incomplete last window never
+    /// fires.
+    ///
+    /// ```
+    /// use eddy_datastream::window::AggregateFunction;
+    /// #[derive(Clone)]
+    /// struct Sum;
+    /// impl AggregateFunction<(char, u32)> for Sum {
+    ///     type Acc = u32;
+    ///     type Out = u32;
+    ///     fn create_accumulator(&self) -> u32 { 0 }
+    ///     fn add(&self, acc: &mut u32, v: &(char, u32)) { *acc += v.1 }
+    ///     fn get_result(&self, acc: &u32) -> u32 { *acc }
+    ///     fn merge(&self, a: u32, b: u32) -> u32 { a + b }
+    /// }
+    /// let out = eddy_datastream::example(|env| {
+    ///     env.from_collection(vec![('a', 1), ('a', 2), ('b', 5), ('a', 3), ('a', 4), ('a', 9)])
+    ///         .key_by(|e: &(char, u32)| e.0)
+    ///         .count_window(2, Sum)
+    /// });
+    /// assert_eq!(out, vec![('a', 3), ('a', 7)]);
+    /// ```
+    pub fn count_window<F: AggregateFunction<T>>(
+        &self,
+        size: u64,
+        function: F,
+    ) -> DataStream<(K, F::Out)> {
+        let key = self.key.clone();
+        let size = size.max(1);
+        self.stream
+            .repartitioned(self.hash_partitioner())
+            .transform("count window", move || {
+                Box::new(CountWindowOperator {
+                    key: key.clone(),
+                    size,
+                    function: function.clone(),
+                    keys: Default::default(),
+                })
+            })
+    }
+
     /// Adds up a numeric field per key; the other fields are those of the key's first record.
     pub fn sum<N, F>(&self, field: F) -> DataStream<T>
     where
@@ -539,6 +583,59 @@ impl<T: Data, K: Key> WindowedStream<T, K> {
         (main, late)
     }
 
+    /// Folds each window's records with `reduce` (which must be associative).
+    pub fn reduce(
+        &self,
+        reduce: impl Fn(T, T) -> T + Send + Sync + 'static,
+    ) -> DataStream<Windowed<K, T>> {
+        self.aggregate(ReduceAggregate {
+            reduce: Arc::new(reduce),
+        })
+    }
+
+    /// Hands each firing window's records (in arrival order), with its key and window, to
+    /// `function`, which returns what to emit (Flink's `ProcessWindowFunction`). Keeps every
+    /// record of a window until it is cleared.
+    ///
+    /// ```
+    /// use eddy_datastream::window::WindowAssigner;
+    /// use eddy_datastream::WatermarkStrategy;
+    /// let out = eddy_datastream::example(|env| {
+    ///     env.from_collection(vec![('a', 1), ('a', 7), ('a', 12)])
+    ///         .assign_timestamps_and_watermarks(
+    ///             WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e: &(char, i64)| e.1),
+    ///         )
+    ///         .key_by(|e: &(char, i64)| e.0)
+    ///         .window(WindowAssigner::tumbling(10))
+    ///         .process(|key, window, events| {
+    ///             let times: Vec<String> = events.iter().map(|e| e.1.to_string()).collect();
+    ///             Some(format!("{key} [{}, {}): {}", window.start, window.end, times.join(" ")))
+    ///         })
+    /// });
+    /// assert_eq!(out, ["a [0, 10): 1 7", "a [10, 20): 12"]);
+    /// ```
+    pub fn process<O: Data, I>(
+        &self,
+        function: impl Fn(&K, TimeWindow, Vec<T>) -> I + Clone + Send + Sync + 'static,
+    ) -> DataStream<O>
+    where
+        I: IntoIterator<Item = O>,
+    {
+        // Panes would hand records over in pane order; a full-window function sees arrival order.
+        let windowed = WindowedStream {
+            keyed: KeyedStream {
+                stream: self.keyed.stream.clone(),
+                key: self.keyed.key.clone(),
+            },
+            assigner: self.assigner,
+            allowed_lateness: self.allowed_lateness,
+            share_panes: false,
+        };
+        windowed
+            .aggregate(CollectAll)
+            .flat_map(move |w: Windowed<K, Vec<T>>| function(&w.key, w.window, w.value))
+    }
+
     fn tagged<F: AggregateFunction<T>>(
         &self,
         function: F,
@@ -575,4 +672,20 @@ impl<T: Data, K: Key> WindowedStream<T, K> {
             }),
         }
     }
+}
+
+/// Runs a keyed process function over `input`, already partitioned by `key`.
+pub(crate) fn keyed_process<T: Data, K: Key, O: Data, F, B>(
+    input: &DataStream<T>,
+    key: KeyFn<T, K>,
+    build: B,
+) -> DataStream<O>
+where
+    F: KeyedProcessFunction<K, T, O>,
+    B: Fn(&mut StateContext<'_>) -> Result<F, BoxError> + Send + Sync + 'static,
+{
+    let build: FunctionBuilder<F> = Arc::new(build);
+    input.transform("keyed process", move || {
+        Box::new(KeyedProcessOperator::new(key.clone(), build.clone()))
+    })
 }

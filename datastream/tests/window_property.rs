@@ -227,6 +227,46 @@ fn run(
     (firings, late.take())
 }
 
+/// The same job through `process` (every record of a window) and `reduce`.
+fn run_process_and_reduce(
+    events: &[Event],
+    assigner: WindowAssigner,
+    ooo: i64,
+    lateness: i64,
+) -> (Firings, Firings) {
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(2);
+    let strategy = WatermarkStrategy::for_bounded_out_of_orderness(ooo)
+        .with_timestamp_assigner(|e: &Event| e.1)
+        .punctuated();
+    let windowed = env
+        .from_collection(events.to_vec())
+        .assign_timestamps_and_watermarks(strategy)
+        .key_by(|e: &Event| e.0)
+        .window(assigner)
+        .allowed_lateness(lateness);
+    let processed = windowed
+        .process(|key, window, events| {
+            let values: Vec<i64> = events.iter().map(|e| e.2).collect();
+            Some(((*key, window.start, window.end), stats(&values)))
+        })
+        .collect();
+    let reduced = windowed
+        .reduce(|a, b| (a.0, a.1.max(b.1), a.2 + b.2))
+        .map(|w| ((w.key, w.window.start, w.window.end), w.value.2))
+        .collect();
+    env.execute("process and reduce").unwrap();
+    let mut by_process = Firings::new();
+    for (k, v) in processed.take() {
+        by_process.entry(k).or_default().push(v);
+    }
+    let mut by_reduce = Firings::new();
+    for (k, sum) in reduced.take() {
+        by_reduce.entry(k).or_default().push((0, sum, 0, 0));
+    }
+    (by_process, by_reduce)
+}
+
 fn events() -> impl Strategy<Value = Vec<Event>> {
     // Timestamps drift forward with jitter, so records arrive out of order and some late.
     prop::collection::vec((0u8..3, -15i64..40, -50i64..50), 0..80).prop_map(|raw| {
@@ -270,5 +310,47 @@ proptest! {
             prop_assert_eq!(&got, &expected, "parallelism {} panes {}", parallelism, share_panes);
             prop_assert_eq!(&got_late, &expected_late, "late records, parallelism {}", parallelism);
         }
+        let (by_process, by_reduce) = run_process_and_reduce(&events, assigner, ooo, lateness);
+        prop_assert_eq!(&by_process, &expected, "process window function");
+        let sums: Firings = expected
+            .iter()
+            .map(|(k, v)| (*k, v.iter().map(|s| (0, s.1, 0, 0)).collect()))
+            .collect();
+        prop_assert_eq!(&by_reduce, &sums, "reduce window function");
+    }
+
+    #[test]
+    fn count_windows_fire_every_n_records_of_a_key(
+        events in prop::collection::vec((0u8..4, 0i64..100, -50i64..50), 0..120),
+        size in 1u64..6,
+    ) {
+        #[derive(Clone)]
+        struct SumAgg;
+        impl AggregateFunction<Event> for SumAgg {
+            type Acc = i64;
+            type Out = i64;
+            fn create_accumulator(&self) -> i64 { 0 }
+            fn add(&self, acc: &mut i64, e: &Event) { *acc += e.2 }
+            fn get_result(&self, acc: &i64) -> i64 { *acc }
+            fn merge(&self, a: i64, b: i64) -> i64 { a + b }
+        }
+        let mut expected: BTreeMap<u8, Vec<i64>> = BTreeMap::new();
+        let mut pending: BTreeMap<u8, Vec<i64>> = BTreeMap::new();
+        for e in &events {
+            let values = pending.entry(e.0).or_default();
+            values.push(e.2);
+            if values.len() as u64 == size {
+                expected.entry(e.0).or_default().push(values.drain(..).sum());
+            }
+        }
+        let env = StreamExecutionEnvironment::new();
+        env.set_parallelism(3);
+        let out = env.from_collection(events.clone()).key_by(|e: &Event| e.0).count_window(size, SumAgg).collect();
+        env.execute("count windows").unwrap();
+        let mut got: BTreeMap<u8, Vec<i64>> = BTreeMap::new();
+        for (k, sum) in out.take() {
+            got.entry(k).or_default().push(sum);
+        }
+        prop_assert_eq!(got, expected);
     }
 }

@@ -8,6 +8,14 @@
 //! - [`WindowAssigner::session`]: one window per burst of activity of a key; windows
 //!   `[ts, ts + gap)` of one key merge when they touch or overlap.
 //!
+//! - [`crate::KeyedStream::count_window`]: every `size` records of a key, whatever their time.
+//!
+//! What a window emits: [`aggregate`](crate::WindowedStream::aggregate) folds records into an
+//! accumulator as they arrive (the cheapest); [`reduce`](crate::WindowedStream::reduce) folds
+//! them with a function of two records; [`process`](crate::WindowedStream::process) keeps
+//! every record and hands them all, with the key and window, to a function when the window
+//! fires (the most flexible, and the most memory).
+//!
 //! Windows fire when the watermark passes their end, as Flink's event-time trigger. With
 //! [`WindowedStream::allowed_lateness`](crate::WindowedStream::allowed_lateness) a window keeps
 //! its state until the watermark passes `end - 1 + lateness`, and every late record within
@@ -44,9 +52,12 @@
 //! assert_eq!(rows, vec![('a', 0, 2), ('a', 10, 1), ('b', 0, 1)]);
 //! ```
 
+mod count;
+pub(crate) mod functions;
 mod operator;
 mod sliding;
 
+pub(crate) use count::CountWindowOperator;
 pub(crate) use operator::WindowOperator;
 pub(crate) use sliding::SlidingWindowOperator;
 
