@@ -22,51 +22,32 @@
 //! Every buffered event is kept until the watermark passes it: memory grows with the
 //! out-of-orderness allowed by the watermark strategy times the key's event rate.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::error::Result;
 use crate::nfa::{Nfa, NfaState, Output};
 
-/// Events of one key waiting for the watermark.
+/// Events of one key waiting for the watermark, in timestamp order.
+///
+/// A sorted small vector: events mostly arrive in order (an append), a key rarely has more
+/// than a couple waiting (no allocation then), and release takes a prefix.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(bound(
     serialize = "E: Serialize",
     deserialize = "E: serde::de::DeserializeOwned"
 ))]
 pub struct EventTimeBuffer<E> {
-    #[serde(with = "entries")]
-    pending: BTreeMap<(i64, u64), E>,
+    /// (timestamp, arrival number, event), sorted by (timestamp, arrival).
+    pending: SmallVec<[(i64, u64, E); 2]>,
     arrivals: u64,
     watermark: i64,
-}
-
-/// Serializes the map as a list (JSON maps need string keys).
-mod entries {
-    use std::collections::BTreeMap;
-
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(super) fn serialize<E: Serialize, S: Serializer>(
-        m: &BTreeMap<(i64, u64), E>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        s.collect_seq(m.iter())
-    }
-
-    pub(super) fn deserialize<'de, E: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<BTreeMap<(i64, u64), E>, D::Error> {
-        let v: Vec<((i64, u64), E)> = Vec::deserialize(d)?;
-        Ok(v.into_iter().collect())
-    }
 }
 
 impl<E> Default for EventTimeBuffer<E> {
     fn default() -> Self {
         EventTimeBuffer {
-            pending: BTreeMap::new(),
+            pending: SmallVec::new(),
             arrivals: 0,
             watermark: i64::MIN,
         }
@@ -74,25 +55,24 @@ impl<E> Default for EventTimeBuffer<E> {
 }
 
 impl<E> EventTimeBuffer<E> {
-    /// An empty buffer at watermark `i64::MIN`.
+    /// An empty buffer with the watermark at the beginning of time.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Buffers `event` (event time `ts`).
-    ///
-    /// # Errors
-    /// Hands the event back when it is late: `ts` is at or below the watermark.
+    /// Buffers `event` at `ts`, or hands it back if it is late (`ts <= watermark`).
     pub fn push(&mut self, event: E, ts: i64) -> std::result::Result<(), E> {
         if ts <= self.watermark {
             return Err(event);
         }
-        self.pending.insert((ts, self.arrivals), event);
+        // After every event with a timestamp at or before `ts`: equal timestamps keep arrival order.
+        let at = self.pending.partition_point(|(t, _, _)| *t <= ts);
+        self.pending.insert(at, (ts, self.arrivals, event));
         self.arrivals += 1;
         Ok(())
     }
 
-    /// The current watermark.
+    /// The watermark the buffer has been advanced to.
     pub fn watermark(&self) -> i64 {
         self.watermark
     }
@@ -100,6 +80,11 @@ impl<E> EventTimeBuffer<E> {
     /// Number of buffered events.
     pub fn len(&self) -> usize {
         self.pending.len()
+    }
+
+    /// The timestamp of the earliest event waiting, if any.
+    pub fn next_timestamp(&self) -> Option<i64> {
+        self.pending.first().map(|(ts, _, _)| *ts)
     }
 
     /// True when nothing is buffered.
@@ -110,18 +95,19 @@ impl<E> EventTimeBuffer<E> {
     /// Raises the watermark to `watermark` and returns the events it passes, in timestamp
     /// order (equal timestamps in arrival order). A lower watermark is ignored.
     pub fn release(&mut self, watermark: i64) -> Vec<(i64, E)> {
+        let mut out = Vec::new();
+        self.release_into(watermark, &mut out);
+        out
+    }
+
+    /// [`release`](Self::release) into a vector the caller reuses.
+    pub fn release_into(&mut self, watermark: i64, out: &mut Vec<(i64, E)>) {
         if watermark <= self.watermark {
-            return Vec::new();
+            return;
         }
         self.watermark = watermark;
-        let rest = match watermark.checked_add(1) {
-            Some(next) => self.pending.split_off(&(next, 0)),
-            None => BTreeMap::new(),
-        };
-        std::mem::replace(&mut self.pending, rest)
-            .into_iter()
-            .map(|((ts, _), e)| (ts, e))
-            .collect()
+        let due = self.pending.partition_point(|(t, _, _)| *t <= watermark);
+        out.extend(self.pending.drain(..due).map(|(ts, _, e)| (ts, e)));
     }
 
     /// Raises the watermark and feeds the events it passes to `nfa`, then advances the NFA's

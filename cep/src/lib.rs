@@ -30,6 +30,7 @@
 //! - [`nfa`]: the automaton, the per-key state and the step; the semantics in its doc.
 //! - `buffer`: the shared buffer of partial matches ([`SharedBuffer`]).
 //! - `event_time`: out-of-order input to timestamp order ([`EventTimeBuffer`]).
+//! - [`operator`]: a pattern over a keyed DataStream ([`operator::pattern`]).
 
 mod buffer;
 mod compile;
@@ -38,6 +39,7 @@ mod error;
 mod event_time;
 pub mod json;
 pub mod nfa;
+pub mod operator;
 mod pattern;
 
 pub use buffer::SharedBuffer;

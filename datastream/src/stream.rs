@@ -381,6 +381,18 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
         })
     }
 
+    /// The key of a record, as an owned value (for operators in other crates).
+    pub fn key_selector(&self) -> Arc<dyn Fn(&T) -> K + Send + Sync> {
+        let key = self.key.clone();
+        Arc::new(move |t: &T| key(t).into_owned())
+    }
+
+    /// The stream routed by key: records with equal keys reach the same subtask of the next
+    /// operator (for keyed operators built with [`DataStream::transform`]).
+    pub fn partitioned(&self) -> DataStream<T> {
+        self.stream.repartitioned(self.hash_partitioner())
+    }
+
     /// Routes records by the hash of their key.
     fn hash_partitioner(&self) -> Partitioner<T> {
         let key = self.key.clone();

@@ -20,6 +20,15 @@ pub trait ValueState<K, V>: Send {
     /// new value. The heap backend moves the old value into `f` without copying it.
     fn upsert(&mut self, key: &K, f: &mut dyn FnMut(Option<V>) -> V) -> Result<&V>;
 
+    /// Changes the value of `key` in place with `f`, creating it with `init` first if absent.
+    /// The heap backend touches the value where it lies: nothing is copied or moved.
+    fn modify(
+        &mut self,
+        key: &K,
+        init: &mut dyn FnMut() -> V,
+        f: &mut dyn FnMut(&mut V),
+    ) -> Result<()>;
+
     /// Folds `value` into the state of its own key (the hot path of keyed reduce): the new
     /// value is `f(old, value)`, or `value` when the key had none. The key is read from the
     /// value, so a key that is a part of the value is never copied unless it is new.
@@ -89,6 +98,17 @@ impl<K: Key, V: Data> ValueState<K, V> for HeapValueState<K, V> {
         Ok(slot.insert(new))
     }
 
+    fn modify(
+        &mut self,
+        key: &K,
+        init: &mut dyn FnMut() -> V,
+        f: &mut dyn FnMut(&mut V),
+    ) -> Result<()> {
+        let slot = self.table.write(key, || None);
+        f(slot.get_or_insert_with(init));
+        Ok(())
+    }
+
     fn reduce(
         &mut self,
         value: V,
@@ -130,13 +150,19 @@ mod tests {
             s.upsert(&1, &mut |o| o.unwrap_or_default() + "b").unwrap(),
             "ab"
         );
+        s.modify(&1, &mut String::new, &mut |v| v.push('c'))
+            .unwrap();
+        s.modify(&3, &mut || "new".into(), &mut |v| v.push('!'))
+            .unwrap();
+        assert_eq!(s.get(&3).unwrap().as_deref(), Some("new!"));
+        s.clear(&3).unwrap();
         s.put(&2, "x".into()).unwrap();
         assert_eq!(s.get(&2).unwrap().as_deref(), Some("x"));
         s.clear(&2).unwrap();
         assert_eq!(s.get(&2).unwrap(), None);
         assert_eq!(s.len(), 1);
         let all: Vec<_> = s.drain().collect();
-        assert_eq!(all, vec![(1, "ab".to_string())]);
+        assert_eq!(all, vec![(1, "abc".to_string())]);
         assert!(s.is_empty());
     }
 

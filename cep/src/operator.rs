@@ -1,0 +1,385 @@
+//! CEP on a keyed stream: [`pattern`] runs a compiled pattern per key and emits its matches
+//! (and, on request, its timed-out partial matches and late events).
+//!
+//! ## Algorithm
+//! Per key, an [`NfaState`] and an [`EventTimeBuffer`] live together in keyed value state
+//! (so a checkpoint will hold them). In event time a record waits in the buffer until the
+//! watermark passes it; then the key's records are fed to the NFA in timestamp order (equal
+//! timestamps in arrival order), and time is advanced to the watermark, which prunes and times
+//! out partial matches. A key is looked at again only when something is due for it: its
+//! earliest buffered record or the NFA's next deadline, kept in one timer queue. Records at or
+//! before the watermark on arrival are late. In processing time records are fed at once,
+//! stamped with the clock.
+//!
+//! ## Memory
+//! Per key: the buffered records and the shared buffer of partial matches, which `within`
+//! bounds.
+//!
+//! ```
+//! use eddy_cep::{operator::pattern, Pattern};
+//! use eddy_datastream::WatermarkStrategy;
+//!
+//! let detected = eddy_datastream::example(|env| {
+//!     let events = env
+//!         .from_collection(vec![('k', 'a', 1), ('k', 'x', 2), ('k', 'b', 3)])
+//!         .assign_timestamps_and_watermarks(
+//!             WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e: &(char, char, i64)| e.2),
+//!         )
+//!         .key_by(|e: &(char, char, i64)| e.0);
+//!     let nfa = Pattern::begin("a").when(|e: &(char, char, i64)| e.1 == 'a')
+//!         .followed_by("b").when(|e: &(char, char, i64)| e.1 == 'b')
+//!         .compile()
+//!         .unwrap();
+//!     pattern(&events, nfa).select(|key, m| {
+//!         format!("{key}: {} then {}", m.get("a").unwrap()[0].2, m.get("b").unwrap()[0].2)
+//!     })
+//! });
+//! assert_eq!(detected, ["k: 1 then 3"]);
+//! ```
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use eddy_datastream::{DataStream, KeyedStream};
+use eddy_runtime::state::{value_state, StateDescriptor, ValueState};
+use eddy_runtime::time::Clock;
+use eddy_runtime::{
+    Data, Error, Key, Operator, OperatorContext, Output, Record, Timestamp, Watermark,
+};
+
+use crate::event_time::EventTimeBuffer;
+use crate::nfa::{Match, Nfa, NfaState, Output as NfaOutput};
+
+/// What the CEP operator emits, before it is split into streams.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum CepEvent<K, T> {
+    /// A complete match of the key.
+    Matched(K, Vec<(String, Vec<T>)>),
+    /// A partial match that expired at `timeout_ts`.
+    TimedOut(K, Timestamp, Vec<(String, Vec<T>)>),
+    /// A record that arrived at or before the watermark.
+    Late(T),
+}
+
+/// The per-key state of the operator.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "T: Serialize",
+    deserialize = "T: serde::de::DeserializeOwned"
+))]
+struct KeyState<T> {
+    nfa: NfaState<T>,
+    buffer: EventTimeBuffer<T>,
+}
+
+/// A pattern applied to a keyed stream; [`select`](Self::select) says what a match emits.
+pub struct PatternStream<T, K> {
+    events: DataStream<CepEvent<K, T>>,
+}
+
+/// Runs `nfa` per key of `input`, in event time (records must carry timestamps).
+pub fn pattern<T: Data + Sync, K: Key>(
+    input: &KeyedStream<T, K>,
+    nfa: Nfa<T>,
+) -> PatternStream<T, K> {
+    build(input, nfa, false)
+}
+
+/// Runs `nfa` per key of `input` in processing time: records in arrival order, stamped with
+/// the clock.
+pub fn pattern_in_processing_time<T: Data + Sync, K: Key>(
+    input: &KeyedStream<T, K>,
+    nfa: Nfa<T>,
+) -> PatternStream<T, K> {
+    build(input, nfa, true)
+}
+
+fn build<T: Data + Sync, K: Key>(
+    input: &KeyedStream<T, K>,
+    nfa: Nfa<T>,
+    processing_time: bool,
+) -> PatternStream<T, K> {
+    let nfa = Arc::new(nfa);
+    let key = input.key_selector();
+    let events = input.partitioned().transform("cep", move || {
+        Box::new(CepOperator {
+            nfa: nfa.clone(),
+            key: key.clone(),
+            processing_time,
+            state: None,
+            queue: BTreeMap::new(),
+            scheduled: hashbrown::HashMap::new(),
+            watermark: Timestamp::MIN,
+            clock: None,
+            name: String::new(),
+            released: Vec::new(),
+            produced: NfaOutput::default(),
+            _types: PhantomData,
+        })
+    });
+    PatternStream { events }
+}
+
+fn stages<T: Clone>(m: Match<T>) -> Vec<(String, Vec<T>)> {
+    m.stages
+        .into_iter()
+        .map(|(name, events)| (name.to_string(), events))
+        .collect()
+}
+
+impl<T: Data, K: Key> PatternStream<T, K> {
+    fn as_match(stages: Vec<(String, Vec<T>)>) -> Match<T> {
+        Match {
+            stages: stages
+                .into_iter()
+                .map(|(n, e)| (Arc::from(n.as_str()), e))
+                .collect(),
+        }
+    }
+
+    /// Emits `f(key, match)` for every match.
+    pub fn select<O: Data>(
+        &self,
+        f: impl Fn(&K, Match<T>) -> O + Send + Sync + Clone + 'static,
+    ) -> DataStream<O> {
+        self.events.flat_map(move |e: CepEvent<K, T>| match e {
+            CepEvent::Matched(key, stages) => Some(f(&key, Self::as_match(stages))),
+            _ => None,
+        })
+    }
+
+    /// Emits `f(key, timeout_ts, partial match)` for every partial match that timed out.
+    pub fn timeouts<O: Data>(
+        &self,
+        f: impl Fn(&K, Timestamp, Match<T>) -> O + Send + Sync + Clone + 'static,
+    ) -> DataStream<O> {
+        self.events.flat_map(move |e: CepEvent<K, T>| match e {
+            CepEvent::TimedOut(key, ts, stages) => Some(f(&key, ts, Self::as_match(stages))),
+            _ => None,
+        })
+    }
+
+    /// The records that arrived too late (at or before the watermark) to be matched.
+    pub fn late_data(&self) -> DataStream<T> {
+        self.events.flat_map(|e: CepEvent<K, T>| match e {
+            CepEvent::Late(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// Everything the pattern emits, tagged.
+    pub fn events(&self) -> DataStream<CepEvent<K, T>> {
+        self.events.clone()
+    }
+}
+
+/// The keyed CEP operator.
+struct CepOperator<T, K> {
+    nfa: Arc<Nfa<T>>,
+    key: Arc<dyn Fn(&T) -> K + Send + Sync>,
+    processing_time: bool,
+    state: Option<Box<dyn ValueState<K, KeyState<T>>>>,
+    /// Keys to look at, by when: a key's live entry is the one `scheduled` names.
+    queue: BTreeMap<Timestamp, Vec<K>>,
+    scheduled: hashbrown::HashMap<K, Timestamp>,
+    watermark: Timestamp,
+    clock: Option<Arc<dyn Clock>>,
+    name: String,
+    /// Scratch space reused for every key run.
+    released: Vec<(Timestamp, T)>,
+    produced: NfaOutput<T>,
+    _types: PhantomData<fn() -> T>,
+}
+
+impl<T: Data, K: Key> CepOperator<T, K> {
+    fn error(&self, e: crate::CepError) -> Error {
+        Error::user(&self.name, e.to_string())
+    }
+
+    /// Feeds the key's records due by `upto` to the NFA, advances its time, emits what it
+    /// produced, and schedules the key's next look.
+    fn run_key(
+        &mut self,
+        key: &K,
+        upto: Timestamp,
+        out: &mut dyn Output<CepEvent<K, T>>,
+    ) -> eddy_runtime::Result<()> {
+        let Some(state) = self.state.as_mut() else {
+            return Err(Error::Internal("CEP operator used before open".into()));
+        };
+        let nfa = &*self.nfa;
+        let (released, produced) = (&mut self.released, &mut self.produced);
+        let mut failure = None;
+        let mut next = None;
+        let mut empty = false;
+        state.modify(
+            key,
+            &mut || KeyState {
+                nfa: nfa.new_state(),
+                buffer: EventTimeBuffer::new(),
+            },
+            &mut |st| {
+                released.clear();
+                st.buffer.release_into(upto, released);
+                for (ts, event) in released.drain(..) {
+                    if let Err(e) = nfa.process_into(&mut st.nfa, event, ts, produced) {
+                        failure = Some(e);
+                    }
+                }
+                if let Err(e) = nfa.advance_time_into(&mut st.nfa, upto, produced) {
+                    failure = Some(e);
+                }
+                next = st
+                    .buffer
+                    .next_timestamp()
+                    .into_iter()
+                    .chain(nfa.next_deadline(&st.nfa))
+                    .min();
+                empty = st.buffer.is_empty() && st.nfa.is_empty();
+            },
+        )?;
+        if let Some(e) = failure {
+            return Err(self.error(e));
+        }
+        if empty {
+            state.clear(key)?;
+            self.scheduled.remove(key);
+        } else if let Some(at) = next {
+            self.schedule(key, at);
+        }
+        let matches = std::mem::take(&mut self.produced.matches);
+        let timeouts = std::mem::take(&mut self.produced.timeouts);
+        for m in matches {
+            out.collect(Record::new(CepEvent::Matched(key.clone(), stages(m))))?;
+        }
+        for t in timeouts {
+            out.collect(Record::new(CepEvent::TimedOut(
+                key.clone(),
+                t.timeout_ts,
+                stages(t.partial),
+            )))?;
+        }
+        Ok(())
+    }
+
+    fn schedule(&mut self, key: &K, at: Timestamp) {
+        if self.scheduled.get(key) != Some(&at) {
+            self.scheduled.insert(key.clone(), at);
+            self.queue.entry(at).or_default().push(key.clone());
+        }
+    }
+
+    /// Runs every key due by `upto`.
+    fn run_due(
+        &mut self,
+        upto: Timestamp,
+        out: &mut dyn Output<CepEvent<K, T>>,
+    ) -> eddy_runtime::Result<()> {
+        while let Some(entry) = self.queue.first_entry() {
+            if *entry.key() > upto {
+                break;
+            }
+            let (at, keys) = entry.remove_entry();
+            for key in keys {
+                if self.scheduled.get(&key) == Some(&at) {
+                    self.scheduled.remove(&key);
+                    self.run_key(&key, upto, out)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T: Data, K: Key> Operator<T, CepEvent<K, T>> for CepOperator<T, K> {
+    fn open(&mut self, ctx: &mut OperatorContext<'_>) -> eddy_runtime::Result<()> {
+        self.name = ctx.name.to_string();
+        self.clock = Some(ctx.clock.clone());
+        self.state = Some(value_state(ctx.state, StateDescriptor::new("cep"))?);
+        Ok(())
+    }
+
+    fn process_record(
+        &mut self,
+        record: Record<T>,
+        out: &mut dyn Output<CepEvent<K, T>>,
+    ) -> eddy_runtime::Result<()> {
+        let key = (self.key)(&record.value);
+        let timestamp = if self.processing_time {
+            self.clock.as_ref().map_or(0, |c| c.now_millis())
+        } else {
+            match record.timestamp {
+                Some(ts) => ts,
+                None => {
+                    return Err(Error::user(
+                        &self.name,
+                        "record without a timestamp: assign timestamps and watermarks before an event-time pattern",
+                    ))
+                }
+            }
+        };
+        if !self.processing_time && timestamp <= self.watermark {
+            return out.collect(Record::with_timestamp(
+                CepEvent::Late(record.value),
+                timestamp,
+            ));
+        }
+        let Some(state) = self.state.as_mut() else {
+            return Err(Error::Internal("CEP operator used before open".into()));
+        };
+        let nfa = &*self.nfa;
+        let mut event = Some(record.value);
+        state.modify(
+            &key,
+            &mut || KeyState {
+                nfa: nfa.new_state(),
+                buffer: EventTimeBuffer::new(),
+            },
+            &mut |st| {
+                if let Some(event) = event.take() {
+                    // Not late (checked above), so the buffer accepts it.
+                    let _ = st.buffer.push(event, timestamp);
+                }
+            },
+        )?;
+        if self.processing_time {
+            self.run_key(&key, timestamp, out)
+        } else {
+            let due = self.scheduled.get(&key).is_none_or(|&at| timestamp < at);
+            if due {
+                self.schedule(&key, timestamp);
+            }
+            Ok(())
+        }
+    }
+
+    fn process_watermark(
+        &mut self,
+        watermark: Watermark,
+        out: &mut dyn Output<CepEvent<K, T>>,
+    ) -> eddy_runtime::Result<()> {
+        if !self.processing_time {
+            self.watermark = self.watermark.max(watermark.0);
+            self.run_due(self.watermark, out)?;
+        }
+        out.emit_watermark(watermark)
+    }
+
+    fn flush(&mut self, out: &mut dyn Output<CepEvent<K, T>>) -> eddy_runtime::Result<()> {
+        if self.processing_time {
+            let now = self.clock.as_ref().map_or(0, |c| c.now_millis());
+            self.run_due(now, out)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn Output<CepEvent<K, T>>) -> eddy_runtime::Result<()> {
+        if self.processing_time {
+            self.run_due(Timestamp::MAX, out)?;
+        }
+        Ok(())
+    }
+}
