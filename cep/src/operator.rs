@@ -37,7 +37,8 @@
 //! assert_eq!(detected, ["k: 1 then 3"]);
 //! ```
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -73,6 +74,32 @@ pub enum CepEvent<K, T> {
 struct KeyState<T> {
     nfa: NfaState<T>,
     buffer: EventTimeBuffer<T>,
+    /// When the key's live queue entry is due; older entries for the key are stale.
+    scheduled: Option<Timestamp>,
+}
+
+/// A key due at `at`; ordered by time, then by when it was queued (keys need no order).
+struct Due<K> {
+    at: Timestamp,
+    seq: u64,
+    key: K,
+}
+
+impl<K> PartialEq for Due<K> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl<K> Eq for Due<K> {}
+impl<K> PartialOrd for Due<K> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<K> Ord for Due<K> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
 }
 
 /// A pattern applied to a keyed stream; [`select`](Self::select) says what a match emits.
@@ -110,8 +137,8 @@ fn build<T: Data + Sync, K: Key>(
             key: key.clone(),
             processing_time,
             state: None,
-            queue: BTreeMap::new(),
-            scheduled: hashbrown::HashMap::new(),
+            queue: BinaryHeap::new(),
+            queued: 0,
             watermark: Timestamp::MIN,
             clock: None,
             name: String::new(),
@@ -182,9 +209,9 @@ struct CepOperator<T, K> {
     key: Arc<dyn Fn(&T) -> K + Send + Sync>,
     processing_time: bool,
     state: Option<Box<dyn ValueState<K, KeyState<T>>>>,
-    /// Keys to look at, by when: a key's live entry is the one `scheduled` names.
-    queue: BTreeMap<Timestamp, Vec<K>>,
-    scheduled: hashbrown::HashMap<K, Timestamp>,
+    /// Keys to look at, earliest first: a key's live entry is the one its state names.
+    queue: BinaryHeap<Reverse<Due<K>>>,
+    queued: u64,
     watermark: Timestamp,
     clock: Option<Arc<dyn Clock>>,
     name: String,
@@ -201,9 +228,12 @@ impl<T: Data, K: Key> CepOperator<T, K> {
 
     /// Feeds the key's records due by `upto` to the NFA, advances its time, emits what it
     /// produced, and schedules the key's next look.
+    /// Runs the key if `at` (the queue entry that woke it) is still its live entry, or
+    /// unconditionally when `at` is `None` (processing time).
     fn run_key(
         &mut self,
         key: &K,
+        at: Option<Timestamp>,
         upto: Timestamp,
         out: &mut dyn Output<CepEvent<K, T>>,
     ) -> eddy_runtime::Result<()> {
@@ -220,24 +250,30 @@ impl<T: Data, K: Key> CepOperator<T, K> {
             &mut || KeyState {
                 nfa: nfa.new_state(),
                 buffer: EventTimeBuffer::new(),
+                scheduled: None,
             },
             &mut |st| {
-                released.clear();
-                st.buffer.release_into(upto, released);
-                for (ts, event) in released.drain(..) {
-                    if let Err(e) = nfa.process_into(&mut st.nfa, event, ts, produced) {
+                let live = at.is_none() || st.scheduled == at;
+                if live {
+                    released.clear();
+                    st.buffer.release_into(upto, released);
+                    for (ts, event) in released.drain(..) {
+                        if let Err(e) = nfa.process_into(&mut st.nfa, event, ts, produced) {
+                            failure = Some(e);
+                        }
+                    }
+                    if let Err(e) = nfa.advance_time_into(&mut st.nfa, upto, produced) {
                         failure = Some(e);
                     }
+                    next = st
+                        .buffer
+                        .next_timestamp()
+                        .into_iter()
+                        .chain(nfa.next_deadline(&st.nfa))
+                        .min();
+                    st.scheduled = next;
                 }
-                if let Err(e) = nfa.advance_time_into(&mut st.nfa, upto, produced) {
-                    failure = Some(e);
-                }
-                next = st
-                    .buffer
-                    .next_timestamp()
-                    .into_iter()
-                    .chain(nfa.next_deadline(&st.nfa))
-                    .min();
+                // A stale entry of a cleared key finds (and leaves) an empty state.
                 empty = st.buffer.is_empty() && st.nfa.is_empty();
             },
         )?;
@@ -246,16 +282,13 @@ impl<T: Data, K: Key> CepOperator<T, K> {
         }
         if empty {
             state.clear(key)?;
-            self.scheduled.remove(key);
-        } else if let Some(at) = next {
-            self.schedule(key, at);
+        } else if let Some(next) = next {
+            self.enqueue(next, key.clone());
         }
-        let matches = std::mem::take(&mut self.produced.matches);
-        let timeouts = std::mem::take(&mut self.produced.timeouts);
-        for m in matches {
+        for m in self.produced.matches.drain(..) {
             out.collect(Record::new(CepEvent::Matched(key.clone(), stages(m))))?;
         }
-        for t in timeouts {
+        for t in self.produced.timeouts.drain(..) {
             out.collect(Record::new(CepEvent::TimedOut(
                 key.clone(),
                 t.timeout_ts,
@@ -265,11 +298,13 @@ impl<T: Data, K: Key> CepOperator<T, K> {
         Ok(())
     }
 
-    fn schedule(&mut self, key: &K, at: Timestamp) {
-        if self.scheduled.get(key) != Some(&at) {
-            self.scheduled.insert(key.clone(), at);
-            self.queue.entry(at).or_default().push(key.clone());
-        }
+    fn enqueue(&mut self, at: Timestamp, key: K) {
+        self.queued += 1;
+        self.queue.push(Reverse(Due {
+            at,
+            seq: self.queued,
+            key,
+        }));
     }
 
     /// Runs every key due by `upto`.
@@ -278,16 +313,9 @@ impl<T: Data, K: Key> CepOperator<T, K> {
         upto: Timestamp,
         out: &mut dyn Output<CepEvent<K, T>>,
     ) -> eddy_runtime::Result<()> {
-        while let Some(entry) = self.queue.first_entry() {
-            if *entry.key() > upto {
-                break;
-            }
-            let (at, keys) = entry.remove_entry();
-            for key in keys {
-                if self.scheduled.get(&key) == Some(&at) {
-                    self.scheduled.remove(&key);
-                    self.run_key(&key, upto, out)?;
-                }
+        while self.queue.peek().is_some_and(|Reverse(due)| due.at <= upto) {
+            if let Some(Reverse(due)) = self.queue.pop() {
+                self.run_key(&due.key, Some(due.at), upto, out)?;
             }
         }
         Ok(())
@@ -332,25 +360,30 @@ impl<T: Data, K: Key> Operator<T, CepEvent<K, T>> for CepOperator<T, K> {
         };
         let nfa = &*self.nfa;
         let mut event = Some(record.value);
+        let mut reschedule = false;
         state.modify(
             &key,
             &mut || KeyState {
                 nfa: nfa.new_state(),
                 buffer: EventTimeBuffer::new(),
+                scheduled: None,
             },
             &mut |st| {
                 if let Some(event) = event.take() {
                     // Not late (checked above), so the buffer accepts it.
                     let _ = st.buffer.push(event, timestamp);
                 }
+                if st.scheduled.is_none_or(|at| timestamp < at) {
+                    st.scheduled = Some(timestamp);
+                    reschedule = true;
+                }
             },
         )?;
         if self.processing_time {
-            self.run_key(&key, timestamp, out)
+            self.run_key(&key, None, timestamp, out)
         } else {
-            let due = self.scheduled.get(&key).is_none_or(|&at| timestamp < at);
-            if due {
-                self.schedule(&key, timestamp);
+            if reschedule {
+                self.enqueue(timestamp, key);
             }
             Ok(())
         }
