@@ -18,7 +18,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eddy_runtime::{Operator, Output, Record, Result, Timestamp, Watermark};
+use eddy_runtime::{Operator, Output, Record, Result, StreamStatus, Timestamp, Watermark};
 
 /// Extracts a record's event timestamp (milliseconds).
 pub type TimestampAssigner<T> = Arc<dyn Fn(&T) -> Timestamp + Send + Sync>;
@@ -40,6 +40,7 @@ pub struct WatermarkStrategy<T> {
     out_of_orderness: i64,
     assigner: Option<TimestampAssigner<T>>,
     emission: Emission,
+    idleness: Option<Duration>,
 }
 
 impl<T> Clone for WatermarkStrategy<T> {
@@ -48,6 +49,7 @@ impl<T> Clone for WatermarkStrategy<T> {
             out_of_orderness: self.out_of_orderness,
             assigner: self.assigner.clone(),
             emission: self.emission,
+            idleness: self.idleness,
         }
     }
 }
@@ -61,6 +63,7 @@ impl<T> WatermarkStrategy<T> {
             out_of_orderness: max_out_of_orderness_ms.max(0),
             assigner: None,
             emission: Emission::Periodic(DEFAULT_WATERMARK_INTERVAL),
+            idleness: None,
         }
     }
 
@@ -91,6 +94,14 @@ impl<T> WatermarkStrategy<T> {
         self
     }
 
+    /// Declares the stream idle after `timeout` of processing time without a record, so that
+    /// it stops holding back the watermark of the operators it feeds (Flink's
+    /// `withIdleness`); the next record makes it active again.
+    pub fn with_idleness(mut self, timeout: Duration) -> Self {
+        self.idleness = Some(timeout);
+        self
+    }
+
     pub(crate) fn operator(&self) -> TimestampsAndWatermarks<T> {
         TimestampsAndWatermarks {
             strategy: self.clone(),
@@ -98,6 +109,8 @@ impl<T> WatermarkStrategy<T> {
             emitted: Watermark::MIN,
             last_emission: Instant::now(),
             since_check: 0,
+            last_record: Instant::now(),
+            idle: false,
         }
     }
 }
@@ -112,6 +125,10 @@ pub(crate) struct TimestampsAndWatermarks<T> {
     /// Records since the clock was last read: reading it for every record costs more than
     /// the rest of this operator.
     since_check: u32,
+    /// When the last record arrived (read only with an idleness timeout).
+    last_record: Instant,
+    /// Whether this stream told its consumers it is idle.
+    idle: bool,
 }
 
 /// Records between two reads of the clock by a periodic strategy.
@@ -137,6 +154,13 @@ impl<T> TimestampsAndWatermarks<T> {
 impl<T: Send> Operator<T, T> for TimestampsAndWatermarks<T> {
     #[inline]
     fn process_record(&mut self, record: Record<T>, out: &mut dyn Output<T>) -> Result<()> {
+        if self.strategy.idleness.is_some() {
+            self.last_record = Instant::now();
+            if self.idle {
+                self.idle = false;
+                out.emit_status(StreamStatus::Active)?;
+            }
+        }
         let timestamp = match &self.strategy.assigner {
             Some(assign) => Some(assign(&record.value)),
             None => record.timestamp,
@@ -172,6 +196,76 @@ impl<T: Send> Operator<T, T> for TimestampsAndWatermarks<T> {
     }
 
     fn flush(&mut self, out: &mut dyn Output<T>) -> Result<()> {
-        self.emit(out)
+        self.emit(out)?;
+        if let Some(timeout) = self.strategy.idleness {
+            if !self.idle && self.last_record.elapsed() >= timeout {
+                self.idle = true;
+                out.emit_status(StreamStatus::Idle)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eddy_runtime::CheckpointBarrier;
+
+    /// Records what the operator emits besides records.
+    #[derive(Default)]
+    struct Events(Vec<String>);
+    impl Output<u64> for Events {
+        fn collect(&mut self, _: Record<u64>) -> Result<()> {
+            Ok(())
+        }
+        fn emit_watermark(&mut self, w: Watermark) -> Result<()> {
+            self.0.push(format!("w{}", w.0));
+            Ok(())
+        }
+        fn emit_status(&mut self, s: StreamStatus) -> Result<()> {
+            self.0.push(format!("{s:?}"));
+            Ok(())
+        }
+        fn emit_barrier(&mut self, _: CheckpointBarrier) -> Result<()> {
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<()> {
+            Ok(())
+        }
+        fn end_of_input(&mut self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn punctuated_watermarks_trail_the_largest_timestamp() {
+        let strategy = WatermarkStrategy::for_bounded_out_of_orderness(5)
+            .with_timestamp_assigner(|v: &u64| *v as i64)
+            .punctuated();
+        let mut op = strategy.operator();
+        let mut out = Events::default();
+        for v in [10, 8, 20, 12] {
+            op.process_record(Record::new(v), &mut out).unwrap();
+        }
+        op.process_watermark(Watermark(3), &mut out).unwrap(); // upstream watermarks are dropped
+        op.process_watermark(Watermark::MAX, &mut out).unwrap();
+        assert_eq!(out.0, ["w4", "w14", &format!("w{}", i64::MAX)]);
+    }
+
+    #[test]
+    fn an_input_without_records_goes_idle_and_comes_back() {
+        let strategy = WatermarkStrategy::for_monotonous_timestamps()
+            .with_timestamp_assigner(|v: &u64| *v as i64)
+            .with_idleness(Duration::from_millis(20));
+        let mut op = strategy.operator();
+        let mut out = Events::default();
+        op.process_record(Record::new(1), &mut out).unwrap();
+        op.flush(&mut out).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        op.flush(&mut out).unwrap();
+        op.flush(&mut out).unwrap(); // idle once, not twice
+        op.process_record(Record::new(2), &mut out).unwrap();
+        assert_eq!(out.0, ["w0", "Idle", "Active"]);
     }
 }

@@ -12,7 +12,7 @@
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::element::{CheckpointBarrier, Envelope, Message, Record, Watermark};
+use crate::element::{CheckpointBarrier, Envelope, Message, Record, StreamStatus, Watermark};
 use crate::operator::Output;
 use crate::partition::{key_group_for_hash, subtask_for_key_group, PartitionKind, Partitioner};
 use crate::{Error, Result};
@@ -164,6 +164,10 @@ impl<T: Clone + Send> Output<T> for ChannelWriter<T> {
 
     fn emit_watermark(&mut self, watermark: Watermark) -> Result<()> {
         self.send_to_all(|| Message::Watermark(watermark))
+    }
+
+    fn emit_status(&mut self, status: StreamStatus) -> Result<()> {
+        self.send_to_all(|| Message::Status(status))
     }
 
     fn emit_barrier(&mut self, barrier: CheckpointBarrier) -> Result<()> {

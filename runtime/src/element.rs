@@ -67,6 +67,17 @@ pub struct CheckpointBarrier {
     pub triggered_at: Timestamp,
 }
 
+/// Whether a stream currently carries records (Flink's watermark status). An idle input is
+/// left out of the watermark minimum at its consumer, so that a quiet source does not hold
+/// back event time for the whole job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamStatus {
+    /// Records flow; the stream's watermark counts.
+    Active,
+    /// No records for a while; the stream's watermark is ignored until it is active again.
+    Idle,
+}
+
 /// The in-band message of every channel.
 #[derive(Debug)]
 pub enum Message<T> {
@@ -74,6 +85,8 @@ pub enum Message<T> {
     Records(Vec<Record<T>>),
     /// The sender's watermark advanced.
     Watermark(Watermark),
+    /// The sender went idle or became active again.
+    Status(StreamStatus),
     /// A checkpoint barrier; a receiver with several inputs aligns on it.
     Barrier(CheckpointBarrier),
     /// The sender will send nothing more.

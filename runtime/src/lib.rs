@@ -28,7 +28,7 @@ mod task;
 pub mod time;
 
 pub use data::{Data, Key};
-pub use element::{CheckpointBarrier, Message, Record, Timestamp, Watermark};
+pub use element::{CheckpointBarrier, Message, Record, StreamStatus, Timestamp, Watermark};
 pub use error::{Error, Result};
 pub use executor::{execute, execute_observed, ExecutionConfig, JobResult, OperatorMetrics};
 pub use graph::{JobGraph, NodeId};

@@ -21,7 +21,7 @@
 //! assert_eq!(out[0].value, 42);
 //! ```
 
-use crate::element::{CheckpointBarrier, Record, Watermark};
+use crate::element::{CheckpointBarrier, Record, StreamStatus, Watermark};
 use crate::partition::KeyGroupRange;
 use crate::state::StateBackend;
 use crate::time::Clock;
@@ -36,6 +36,12 @@ pub trait Output<T>: Send {
 
     /// Forwards a watermark.
     fn emit_watermark(&mut self, watermark: Watermark) -> Result<()>;
+
+    /// Forwards a change of stream status (idle or active). Outputs that do not care about
+    /// event time may ignore it (the default).
+    fn emit_status(&mut self, _status: StreamStatus) -> Result<()> {
+        Ok(())
+    }
 
     /// Forwards a checkpoint barrier, after the operators before it have snapshotted.
     fn emit_barrier(&mut self, barrier: CheckpointBarrier) -> Result<()>;
@@ -113,6 +119,11 @@ pub trait Operator<I, O>: Send {
     /// The input's watermark advanced; the default forwards it.
     fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output<O>) -> Result<()> {
         out.emit_watermark(watermark)
+    }
+
+    /// The input went idle or became active again; the default forwards it.
+    fn process_status(&mut self, status: StreamStatus, out: &mut dyn Output<O>) -> Result<()> {
+        out.emit_status(status)
     }
 
     /// A checkpoint barrier reached the operator: everything before it has been processed.

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
-use crate::element::{CheckpointBarrier, Envelope, Message, Record, Watermark};
+use crate::element::{CheckpointBarrier, Envelope, Message, Record, StreamStatus, Watermark};
 use crate::operator::{
     Operator, OperatorContext, Output, RuntimeMode, Source, SourceContext, SourceStatus,
 };
@@ -94,6 +94,10 @@ impl<T: Clone + Send> Output<T> for NodeOutput<T> {
 
     fn emit_watermark(&mut self, watermark: Watermark) -> Result<()> {
         self.for_each(|o| o.emit_watermark(watermark))
+    }
+
+    fn emit_status(&mut self, status: StreamStatus) -> Result<()> {
+        self.for_each(|o| o.emit_status(status))
     }
 
     fn emit_barrier(&mut self, barrier: CheckpointBarrier) -> Result<()> {
@@ -204,6 +208,10 @@ impl<I: Send, O: Clone + Send> Output<I> for ChainedOperator<I, O> {
 
     fn emit_watermark(&mut self, watermark: Watermark) -> Result<()> {
         self.guarded(|op, next| op.process_watermark(watermark, next))
+    }
+
+    fn emit_status(&mut self, status: StreamStatus) -> Result<()> {
+        self.guarded(|op, next| op.process_status(status, next))
     }
 
     fn emit_barrier(&mut self, barrier: CheckpointBarrier) -> Result<()> {
@@ -347,6 +355,10 @@ impl<I: Send> TaskBody for InputTask<I> {
 struct InputGate<T> {
     watermarks: Vec<Watermark>,
     ended: Vec<bool>,
+    /// Channels whose sender declared itself idle: left out of the watermark minimum.
+    idle: Vec<bool>,
+    /// Whether this gate told its chain that all its inputs are idle.
+    gate_idle: bool,
     open_channels: usize,
     current: Watermark,
     /// The checkpoint being aligned and which channels have delivered its barrier.
@@ -362,6 +374,8 @@ impl<T> InputGate<T> {
         InputGate {
             watermarks: vec![Watermark::MIN; channels],
             ended: vec![false; channels],
+            idle: vec![false; channels],
+            gate_idle: false,
             open_channels: channels,
             current: Watermark::MIN,
             aligning: None,
@@ -395,6 +409,11 @@ impl<T> InputGate<T> {
             }
             Message::Watermark(watermark) => {
                 self.watermarks[channel] = self.watermarks[channel].max(watermark);
+                self.advance_watermark(head)?;
+            }
+            Message::Status(status) => {
+                self.idle[channel] = status == StreamStatus::Idle;
+                self.update_status(head)?;
                 self.advance_watermark(head)?;
             }
             Message::Barrier(barrier) => {
@@ -431,14 +450,31 @@ impl<T> InputGate<T> {
         Ok(())
     }
 
-    /// Forwards the minimum watermark over channels when it advanced.
+    /// Tells the chain when all open inputs went idle, and when one became active again.
+    fn update_status(&mut self, head: &mut dyn Output<T>) -> Result<()> {
+        let all_idle = (0..self.idle.len()).all(|c| self.ended[c] || self.idle[c])
+            && self.idle.iter().any(|i| *i);
+        if all_idle != self.gate_idle {
+            self.gate_idle = all_idle;
+            head.emit_status(if all_idle {
+                StreamStatus::Idle
+            } else {
+                StreamStatus::Active
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Forwards the minimum watermark over active channels when it advanced (an ended channel
+    /// counts as the end of time; an idle one not at all).
     fn advance_watermark(&mut self, head: &mut dyn Output<T>) -> Result<()> {
-        let min = self
-            .watermarks
-            .iter()
-            .copied()
-            .min()
-            .unwrap_or(Watermark::MAX);
+        let min = (0..self.watermarks.len())
+            .filter(|&c| !self.idle[c] || self.ended[c])
+            .map(|c| self.watermarks[c])
+            .min();
+        let Some(min) = min else {
+            return Ok(());
+        };
         if min > self.current {
             self.current = min;
             head.emit_watermark(min)?;
@@ -483,6 +519,17 @@ mod tests {
             self.0.push(format!("b{}", b.id));
             Ok(())
         }
+        fn emit_status(&mut self, s: StreamStatus) -> Result<()> {
+            self.0.push(
+                if s == StreamStatus::Idle {
+                    "idle"
+                } else {
+                    "active"
+                }
+                .to_string(),
+            );
+            Ok(())
+        }
         fn flush(&mut self) -> Result<()> {
             Ok(())
         }
@@ -507,6 +554,36 @@ mod tests {
         feed(&mut gate, &mut trace, 0, Message::EndOfInput);
         assert_eq!(trace.0, ["w5", "w10", "w20"]);
         assert!(!gate.all_ended());
+    }
+
+    #[test]
+    fn idle_channels_do_not_hold_back_the_watermark() {
+        let (mut gate, mut trace) = (InputGate::new(2), Trace::default());
+        feed(&mut gate, &mut trace, 0, Message::Watermark(Watermark(10)));
+        feed(
+            &mut gate,
+            &mut trace,
+            1,
+            Message::Status(StreamStatus::Idle),
+        );
+        feed(&mut gate, &mut trace, 0, Message::Watermark(Watermark(20)));
+        feed(
+            &mut gate,
+            &mut trace,
+            0,
+            Message::Status(StreamStatus::Idle),
+        );
+        feed(
+            &mut gate,
+            &mut trace,
+            1,
+            Message::Status(StreamStatus::Active),
+        );
+        feed(&mut gate, &mut trace, 1, Message::Watermark(Watermark(5)));
+        feed(&mut gate, &mut trace, 1, Message::Watermark(Watermark(30)));
+        // Channel 1 idle: 10 then 20 pass. Both idle: the gate says so. Channel 1 active again
+        // at 5: no regression; at 30 (channel 0 idle) the watermark moves on.
+        assert_eq!(trace.0, ["w10", "w20", "idle", "active", "w30"]);
     }
 
     #[test]
