@@ -127,6 +127,13 @@ impl StreamExecutionEnvironment {
         self
     }
 
+    /// Sets the clock of processing time (timers, processing-time windows, state TTL); tests
+    /// pass an [`eddy_runtime::time::ManualClock`].
+    pub fn set_clock(&self, clock: std::sync::Arc<dyn eddy_runtime::time::Clock>) -> &Self {
+        self.inner.borrow_mut().config.clock = clock;
+        self
+    }
+
     /// Sets the number of records per channel batch (default 1024).
     pub fn set_batch_size(&self, records: usize) -> &Self {
         self.inner.borrow_mut().config.batch_size = records.max(1);

@@ -425,6 +425,7 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
             assigner,
             allowed_lateness: 0,
             share_panes: true,
+            processing_time: false,
         }
     }
 
@@ -554,9 +555,19 @@ pub struct WindowedStream<T, K> {
     assigner: WindowAssigner,
     allowed_lateness: i64,
     share_panes: bool,
+    processing_time: bool,
 }
 
 impl<T: Data, K: Key> WindowedStream<T, K> {
+    /// Windows by processing time instead of event time (Flink's `TumblingProcessingTimeWindows`
+    /// and friends): a record belongs to the windows of the moment it arrives, and a window
+    /// fires when the clock passes its end; nothing is late. At the end of a bounded input,
+    /// pending windows fire at once.
+    pub fn in_processing_time(mut self) -> Self {
+        self.processing_time = true;
+        self
+    }
+
     /// Sliding windows normally share the aggregates of their panes (a record is folded into
     /// one pane, not into `size / slide` windows; a window merges its panes when it fires).
     /// This folds every record into each of its windows instead, as Flink does: slower, but a
@@ -642,6 +653,7 @@ impl<T: Data, K: Key> WindowedStream<T, K> {
             assigner: self.assigner,
             allowed_lateness: self.allowed_lateness,
             share_panes: false,
+            processing_time: self.processing_time,
         };
         windowed
             .aggregate(CollectAll)

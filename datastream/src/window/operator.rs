@@ -19,10 +19,12 @@
 //! registered timer.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use hashbrown::HashMap;
 use smallvec::SmallVec;
 
+use eddy_runtime::time::Clock;
 use eddy_runtime::{
     Data, Error, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
 };
@@ -60,7 +62,14 @@ pub(crate) struct WindowOperator<T, K, F: AggregateFunction<T>> {
     assigned: Vec<TimeWindow>,
     late_dropped: u64,
     name: String,
+    /// Windows by the clock instead of by event time.
+    processing_time: bool,
+    clock: Option<Arc<dyn Clock>>,
+    since_clock_check: u32,
 }
+
+/// Records between two reads of the clock in processing time.
+const CLOCK_CHECK_EVERY: u32 = 256;
 
 impl<T, K, F: AggregateFunction<T>> WindowOperator<T, K, F> {
     pub(crate) fn new(
@@ -82,7 +91,23 @@ impl<T, K, F: AggregateFunction<T>> WindowOperator<T, K, F> {
             assigned: Vec::new(),
             late_dropped: 0,
             name: String::new(),
+            processing_time: false,
+            clock: None,
+            since_clock_check: 0,
         }
+    }
+
+    /// Windows by processing time: a record belongs to the windows of the time it arrives;
+    /// windows fire when the clock passes their end (and, at end of input, at once). Nothing
+    /// is late.
+    pub(crate) fn in_processing_time(mut self) -> Self {
+        self.processing_time = true;
+        self
+    }
+
+    /// Whether a window whose state is cleared at `cleanup` is too late to accept records.
+    fn is_late(&self, cleanup: Timestamp) -> bool {
+        !self.processing_time && cleanup <= self.watermark
     }
 }
 
@@ -149,7 +174,8 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
         value: &T,
         out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
     ) -> Result<bool> {
-        let (watermark, lateness) = (self.watermark, self.lateness);
+        let (watermark, lateness, processing_time) =
+            (self.watermark, self.lateness, self.processing_time);
         let slots = match self.keys.get_mut(key) {
             Some(slots) => slots,
             None => self.keys.entry(key.clone()).or_default(),
@@ -192,14 +218,14 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
                     cleanup_pending: false,
                 };
                 // The trigger's onMerge: a timer for the merged window unless already passed.
-                if cover.max_timestamp() > watermark {
+                if processing_time || cover.max_timestamp() > watermark {
                     register_fire(&mut self.timers, key, &mut slot);
                 }
                 slots.push(slot);
                 slots.len() - 1
             }
         };
-        if cleanup_time(&slots[index].window, lateness) <= watermark {
+        if !processing_time && cleanup_time(&slots[index].window, lateness) <= watermark {
             slots.swap_remove(index);
             if slots.is_empty() {
                 self.keys.remove(key);
@@ -208,7 +234,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
         }
         let slot = &mut slots[index];
         self.function.add(&mut slot.acc, value);
-        if slot.window.max_timestamp() <= watermark {
+        if !processing_time && slot.window.max_timestamp() <= watermark {
             emit(&self.function, key, slot, out)?;
         } else {
             register_fire(&mut self.timers, key, slot);
@@ -230,8 +256,9 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
             Some(slots) => slots,
             None => self.keys.entry(key.clone()).or_default(),
         };
+        let processing_time = self.processing_time;
         for &window in &self.assigned {
-            if cleanup_time(&window, lateness) <= watermark {
+            if !processing_time && cleanup_time(&window, lateness) <= watermark {
                 continue;
             }
             added = true;
@@ -249,7 +276,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
             };
             let slot = &mut slots[index];
             self.function.add(&mut slot.acc, value);
-            if window.max_timestamp() <= watermark {
+            if !processing_time && window.max_timestamp() <= watermark {
                 emit(&self.function, key, slot, out)?;
             } else {
                 register_fire(&mut self.timers, key, slot);
@@ -260,6 +287,28 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
             self.keys.remove(key);
         }
         Ok(added)
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.as_ref().map_or(0, |c| c.now_millis())
+    }
+
+    /// Fires every timer due by `upto`, in timestamp order.
+    fn fire_due(
+        &mut self,
+        upto: Timestamp,
+        out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
+    ) -> Result<()> {
+        while let Some(entry) = self.timers.first_entry() {
+            if *entry.key() > upto {
+                break;
+            }
+            let (time, due) = entry.remove_entry();
+            for (key, window) in due {
+                self.on_timer(key, window, time, out)?;
+            }
+        }
+        Ok(())
     }
 
     /// A timer of `window` of `key` at `time`: fire and/or clear.
@@ -296,6 +345,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
 {
     fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
         self.name = ctx.name.to_string();
+        self.clock = Some(ctx.clock.clone());
         Ok(())
     }
 
@@ -304,11 +354,23 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
         record: Record<T>,
         out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
     ) -> Result<()> {
-        let Some(timestamp) = record.timestamp else {
-            return Err(Error::user(
-                &self.name,
-                "record without a timestamp: assign timestamps and watermarks before an event-time window",
-            ));
+        let timestamp = match (self.processing_time, record.timestamp) {
+            (true, _) => {
+                let now = self.now();
+                self.since_clock_check += 1;
+                if self.since_clock_check >= CLOCK_CHECK_EVERY {
+                    self.since_clock_check = 0;
+                    self.fire_due(now, out)?;
+                }
+                now
+            }
+            (false, Some(ts)) => ts,
+            (false, None) => {
+                return Err(Error::user(
+                    &self.name,
+                    "record without a timestamp: assign timestamps and watermarks before an event-time window",
+                ))
+            }
         };
         let key_fn = self.key.clone();
         let key = key_fn(&record.value);
@@ -325,7 +387,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
             self.assigned = assigned;
             self.add_to_windows(&key, &record.value, out)?
         };
-        if !added && timestamp.saturating_add(self.lateness) <= self.watermark {
+        if !added && self.is_late(timestamp.saturating_add(self.lateness)) {
             drop(key);
             if self.emit_late {
                 out.collect(Record::with_timestamp(
@@ -344,23 +406,125 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
         watermark: Watermark,
         out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
     ) -> Result<()> {
-        self.watermark = self.watermark.max(watermark.0);
-        while let Some(entry) = self.timers.first_entry() {
-            if *entry.key() > self.watermark {
-                break;
-            }
-            let (time, due) = entry.remove_entry();
-            for (key, window) in due {
-                self.on_timer(key, window, time, out)?;
-            }
+        if !self.processing_time {
+            self.watermark = self.watermark.max(watermark.0);
+            self.fire_due(self.watermark, out)?;
         }
         out.emit_watermark(watermark)
     }
 
-    fn finish(&mut self, _: &mut dyn Output<WindowOutput<K, F::Out, T>>) -> Result<()> {
+    fn flush(&mut self, out: &mut dyn Output<WindowOutput<K, F::Out, T>>) -> Result<()> {
+        if self.processing_time {
+            let now = self.now();
+            self.fire_due(now, out)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn Output<WindowOutput<K, F::Out, T>>) -> Result<()> {
+        if self.processing_time {
+            // Bounded input in processing time: what is pending fires now.
+            self.fire_due(Timestamp::MAX, out)?;
+        }
         if self.late_dropped > 0 {
             tracing::warn!(operator = %self.name, dropped = self.late_dropped, "late records dropped");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The operator in processing time, driven by hand with a manual clock.
+    use super::*;
+    use eddy_runtime::partition::KeyGroupRange;
+    use eddy_runtime::state::{HeapStateBackend, KeyRef};
+    use eddy_runtime::time::ManualClock;
+    use eddy_runtime::RuntimeMode;
+
+    #[derive(Clone)]
+    struct Count;
+    impl AggregateFunction<(char, u32)> for Count {
+        type Acc = u32;
+        type Out = u32;
+        fn create_accumulator(&self) -> u32 {
+            0
+        }
+        fn add(&self, acc: &mut u32, _: &(char, u32)) {
+            *acc += 1;
+        }
+        fn get_result(&self, acc: &u32) -> u32 {
+            *acc
+        }
+        fn merge(&self, a: u32, b: u32) -> u32 {
+            a + b
+        }
+    }
+
+    fn key(v: &(char, u32)) -> KeyRef<'_, char> {
+        KeyRef::Borrowed(&v.0)
+    }
+
+    fn rows(
+        out: &mut Vec<Record<WindowOutput<char, u32, (char, u32)>>>,
+    ) -> Vec<(char, i64, i64, u32)> {
+        out.drain(..)
+            .filter_map(|r| match r.value {
+                Tagged::Main(w) => Some((w.key, w.window.start, w.window.end, w.value)),
+                Tagged::Side(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn processing_time_windows_follow_the_clock() {
+        let clock = ManualClock::new(1_000);
+        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+        let mut op = WindowOperator::new(
+            Arc::new(key),
+            WindowAssigner::tumbling(100),
+            0,
+            Count,
+            false,
+        )
+        .in_processing_time();
+        let mut backend = HeapStateBackend::default();
+        let mut ctx = OperatorContext {
+            name: "window",
+            subtask: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+            key_groups: KeyGroupRange { start: 0, end: 127 },
+            mode: RuntimeMode::Streaming,
+            state: &mut backend,
+            clock: &shared,
+        };
+        op.open(&mut ctx).unwrap();
+        let mut out = Vec::new();
+        // Records carry no event time: the clock decides their window.
+        op.process_record(Record::new(('a', 1)), &mut out).unwrap();
+        clock.advance(50);
+        op.process_record(Record::new(('a', 2)), &mut out).unwrap();
+        op.process_record(Record::new(('b', 3)), &mut out).unwrap();
+        op.process_watermark(Watermark(5_000), &mut out).unwrap(); // event time plays no part
+        op.flush(&mut out).unwrap();
+        assert!(
+            rows(&mut out).is_empty(),
+            "the clock has not reached the window's end"
+        );
+        clock.advance(49); // 1099: the last millisecond of [1000, 1100)
+        op.process_record(Record::new(('a', 4)), &mut out).unwrap();
+        op.flush(&mut out).unwrap();
+        let mut fired = rows(&mut out);
+        fired.sort();
+        assert_eq!(fired, [('a', 1000, 1100, 3), ('b', 1000, 1100, 1)]);
+        clock.advance(1);
+        op.process_record(Record::new(('a', 5)), &mut out).unwrap();
+        op.finish(&mut out).unwrap();
+        assert_eq!(
+            rows(&mut out),
+            [('a', 1100, 1200, 1)],
+            "pending windows fire at the end of input"
+        );
     }
 }
