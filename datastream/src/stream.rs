@@ -671,6 +671,14 @@ impl<T: Data, K: Key> WindowedStream<T, K> {
             .keyed
             .stream
             .repartitioned(self.keyed.hash_partitioner());
+        if self.processing_time {
+            return exchanged.transform("window", move || {
+                Box::new(
+                    WindowOperator::new(key.clone(), assigner, 0, function.clone(), emit_late)
+                        .in_processing_time(),
+                )
+            });
+        }
         match assigner {
             WindowAssigner::Sliding {
                 size,

@@ -339,3 +339,43 @@ fn a_throttled_generator_keeps_its_rate() {
         result.duration
     );
 }
+
+#[test]
+fn processing_time_windows_with_a_frozen_clock_put_everything_in_one_window() {
+    use eddy_datastream::window::{AggregateFunction, WindowAssigner};
+    #[derive(Clone)]
+    struct Count;
+    impl AggregateFunction<(u8, u32)> for Count {
+        type Acc = u64;
+        type Out = u64;
+        fn create_accumulator(&self) -> u64 {
+            0
+        }
+        fn add(&self, acc: &mut u64, _: &(u8, u32)) {
+            *acc += 1;
+        }
+        fn get_result(&self, acc: &u64) -> u64 {
+            *acc
+        }
+        fn merge(&self, a: u64, b: u64) -> u64 {
+            a + b
+        }
+    }
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(2);
+    env.set_clock(std::sync::Arc::new(eddy_runtime::time::ManualClock::new(
+        12_345,
+    )));
+    let out = env
+        .from_collection((0..1000u32).map(|i| ((i % 3) as u8, i)))
+        .key_by(|e: &(u8, u32)| e.0)
+        .window(WindowAssigner::tumbling(1000))
+        .in_processing_time()
+        .aggregate(Count)
+        .map(|w| (w.key, w.window.start, w.value))
+        .collect();
+    env.execute("processing time").unwrap();
+    let mut rows = out.take();
+    rows.sort();
+    assert_eq!(rows, [(0, 12_000, 334), (1, 12_000, 333), (2, 12_000, 333)]);
+}

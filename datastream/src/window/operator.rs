@@ -465,9 +465,9 @@ mod tests {
         KeyRef::Borrowed(&v.0)
     }
 
-    fn rows(
-        out: &mut Vec<Record<WindowOutput<char, u32, (char, u32)>>>,
-    ) -> Vec<(char, i64, i64, u32)> {
+    type Emitted = Vec<Record<WindowOutput<char, u32, (char, u32)>>>;
+
+    fn rows(out: &mut Emitted) -> Vec<(char, i64, i64, u32)> {
         out.drain(..)
             .filter_map(|r| match r.value {
                 Tagged::Main(w) => Some((w.key, w.window.start, w.window.end, w.value)),
