@@ -488,29 +488,31 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
     /// record (Flink's `min`; see [`min_by`](Self::min_by) for the whole smallest record).
     pub fn min<N, F>(&self, field: F) -> DataStream<T>
     where
-        N: Copy + PartialOrd,
+        N: Copy + PartialOrd + 'static,
         F: Fn(&mut T) -> &mut N + Send + Sync + 'static,
     {
-        self.reduce(move |mut acc, mut value| {
-            let candidate = *field(&mut value);
-            let slot = field(&mut acc);
-            if candidate < *slot {
-                *slot = candidate;
-            }
-            acc
-        })
+        self.keep_field(field, |candidate, current| candidate < current)
     }
 
     /// The largest value of a field per key; see [`min`](Self::min).
     pub fn max<N, F>(&self, field: F) -> DataStream<T>
     where
-        N: Copy + PartialOrd,
+        N: Copy + PartialOrd + 'static,
+        F: Fn(&mut T) -> &mut N + Send + Sync + 'static,
+    {
+        self.keep_field(field, |candidate, current| candidate > current)
+    }
+
+    /// Per key, replaces the field by a later record's value when `better(new, current)`.
+    fn keep_field<N, F>(&self, field: F, better: fn(&N, &N) -> bool) -> DataStream<T>
+    where
+        N: Copy + PartialOrd + 'static,
         F: Fn(&mut T) -> &mut N + Send + Sync + 'static,
     {
         self.reduce(move |mut acc, mut value| {
             let candidate = *field(&mut value);
             let slot = field(&mut acc);
-            if candidate > *slot {
+            if better(&candidate, slot) {
                 *slot = candidate;
             }
             acc

@@ -67,6 +67,44 @@ pub use eddy_runtime::state::AggregateFunction;
 use eddy_runtime::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// Where a window operator's late records go: the late-data side output, or counted and
+/// dropped (the count is logged when the input ends).
+pub(crate) struct LateRecords {
+    emit: bool,
+    dropped: u64,
+}
+
+impl LateRecords {
+    pub(crate) fn new(emit: bool) -> Self {
+        LateRecords { emit, dropped: 0 }
+    }
+
+    /// Sends `value` to the side output, or counts it.
+    pub(crate) fn handle<M, T>(
+        &mut self,
+        value: T,
+        timestamp: eddy_runtime::Timestamp,
+        out: &mut dyn eddy_runtime::Output<crate::operators::side_output::Tagged<M, T>>,
+    ) -> eddy_runtime::Result<()> {
+        if self.emit {
+            out.collect(eddy_runtime::Record::with_timestamp(
+                crate::operators::side_output::Tagged::Side(value),
+                timestamp,
+            ))
+        } else {
+            self.dropped += 1;
+            Ok(())
+        }
+    }
+
+    /// Logs how many were dropped, if any.
+    pub(crate) fn log(&self, operator: &str) {
+        if self.dropped > 0 {
+            tracing::warn!(operator, dropped = self.dropped, "late records dropped");
+        }
+    }
+}
+
 /// A time window `[start, end)` in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TimeWindow {

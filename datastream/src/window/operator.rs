@@ -29,7 +29,7 @@ use eddy_runtime::{
     Data, Error, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
 };
 
-use super::{AggregateFunction, TimeWindow, WindowAssigner, Windowed};
+use super::{AggregateFunction, LateRecords, TimeWindow, WindowAssigner, Windowed};
 use crate::function::KeyFn;
 use crate::operators::side_output::Tagged;
 
@@ -53,14 +53,13 @@ pub(crate) struct WindowOperator<T, K, F: AggregateFunction<T>> {
     assigner: WindowAssigner,
     lateness: i64,
     function: F,
-    emit_late: bool,
+    late: LateRecords,
     watermark: Timestamp,
     /// Windows in flight per key, inline in the table entry: a tumbling window costs one
     /// cache miss per record rather than two.
     keys: HashMap<K, Slots<F::Acc>>,
     timers: BTreeMap<Timestamp, Vec<(K, TimeWindow)>>,
     assigned: Vec<TimeWindow>,
-    late_dropped: u64,
     name: String,
     /// Windows by the clock instead of by event time.
     processing_time: bool,
@@ -84,12 +83,11 @@ impl<T, K, F: AggregateFunction<T>> WindowOperator<T, K, F> {
             assigner,
             lateness: lateness.max(0),
             function,
-            emit_late,
+            late: LateRecords::new(emit_late),
             watermark: Timestamp::MIN,
             keys: HashMap::new(),
             timers: BTreeMap::new(),
             assigned: Vec::new(),
-            late_dropped: 0,
             name: String::new(),
             processing_time: false,
             clock: None,
@@ -114,6 +112,14 @@ impl<T, K, F: AggregateFunction<T>> WindowOperator<T, K, F> {
 /// When a window's state is cleared: `max_timestamp + lateness`, saturating at the end of time.
 fn cleanup_time(window: &TimeWindow, lateness: i64) -> Timestamp {
     window.max_timestamp().saturating_add(lateness)
+}
+
+/// The windows in flight of `key`, created empty if it has none (the key is copied only then).
+fn slots_of<'a, K: Key, A>(keys: &'a mut HashMap<K, Slots<A>>, key: &K) -> &'a mut Slots<A> {
+    if !keys.contains_key(key) {
+        keys.insert(key.clone(), Slots::new());
+    }
+    keys.get_mut(key).expect("inserted above")
 }
 
 /// Sets the window's firing timer unless it is set.
@@ -176,10 +182,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
     ) -> Result<bool> {
         let (watermark, lateness, processing_time) =
             (self.watermark, self.lateness, self.processing_time);
-        let slots = match self.keys.get_mut(key) {
-            Some(slots) => slots,
-            None => self.keys.entry(key.clone()).or_default(),
-        };
+        let slots = slots_of(&mut self.keys, key);
         let touching: Vec<usize> = (0..slots.len())
             .filter(|&i| slots[i].window.intersects(&window))
             .collect();
@@ -252,10 +255,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
     ) -> Result<bool> {
         let (watermark, lateness) = (self.watermark, self.lateness);
         let mut added = false;
-        let slots = match self.keys.get_mut(key) {
-            Some(slots) => slots,
-            None => self.keys.entry(key.clone()).or_default(),
-        };
+        let slots = slots_of(&mut self.keys, key);
         let processing_time = self.processing_time;
         for &window in &self.assigned {
             if !processing_time && cleanup_time(&window, lateness) <= watermark {
@@ -389,14 +389,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
         };
         if !added && self.is_late(timestamp.saturating_add(self.lateness)) {
             drop(key);
-            if self.emit_late {
-                out.collect(Record::with_timestamp(
-                    Tagged::Side(record.value),
-                    timestamp,
-                ))?;
-            } else {
-                self.late_dropped += 1;
-            }
+            self.late.handle(record.value, timestamp, out)?;
         }
         Ok(())
     }
@@ -426,9 +419,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
             // Bounded input in processing time: what is pending fires now.
             self.fire_due(Timestamp::MAX, out)?;
         }
-        if self.late_dropped > 0 {
-            tracing::warn!(operator = %self.name, dropped = self.late_dropped, "late records dropped");
-        }
+        self.late.log(&self.name);
         Ok(())
     }
 }

@@ -28,7 +28,7 @@ use eddy_runtime::{
 };
 
 use super::operator::WindowOutput;
-use super::{TimeWindow, Windowed};
+use super::{LateRecords, TimeWindow, Windowed};
 use crate::function::KeyFn;
 use crate::operators::side_output::Tagged;
 
@@ -185,12 +185,11 @@ pub(crate) struct SlidingWindowOperator<T, K, F: AggregateFunction<T>> {
     key: KeyFn<T, K>,
     geometry: Geometry,
     function: F,
-    emit_late: bool,
+    late: LateRecords,
     watermark: Timestamp,
     keys: HashMap<K, KeyPanes<F::Acc>>,
     timers: BTreeMap<Timestamp, Vec<K>>,
     ends: Vec<Timestamp>,
-    late_dropped: u64,
     name: String,
 }
 
@@ -212,12 +211,11 @@ impl<T, K, F: AggregateFunction<T>> SlidingWindowOperator<T, K, F> {
                 lateness: lateness.max(0),
             },
             function,
-            emit_late,
+            late: LateRecords::new(emit_late),
             watermark: Timestamp::MIN,
             keys: HashMap::new(),
             timers: BTreeMap::new(),
             ends: Vec::new(),
-            late_dropped: 0,
             name: String::new(),
         }
     }
@@ -299,14 +297,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
         if ends.is_empty() {
             self.ends = ends;
             if timestamp.saturating_add(geometry.lateness) <= watermark {
-                if self.emit_late {
-                    out.collect(Record::with_timestamp(
-                        Tagged::Side(record.value),
-                        timestamp,
-                    ))?;
-                } else {
-                    self.late_dropped += 1;
-                }
+                self.late.handle(record.value, timestamp, out)?;
             }
             return Ok(());
         }
@@ -365,9 +356,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
     }
 
     fn finish(&mut self, _: &mut dyn Output<WindowOutput<K, F::Out, T>>) -> Result<()> {
-        if self.late_dropped > 0 {
-            tracing::warn!(operator = %self.name, dropped = self.late_dropped, "late records dropped");
-        }
+        self.late.log(&self.name);
         Ok(())
     }
 }

@@ -1,0 +1,3 @@
+//! Synthetic graph generators.
+
+pub(crate) mod kronecker;
