@@ -95,7 +95,7 @@ pub const WINDOW_KEYS: u64 = 100_000;
 pub fn window_event(i: u64) -> (u64, i64, i64) {
     let mixed = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut ts = (i / 100) as i64;
-    if mixed % 100 == 0 {
+    if mixed.is_multiple_of(100) {
         ts -= ((mixed >> 32) % 5_000) as i64;
     }
     ((mixed >> 17) % WINDOW_KEYS, ts, (i % 7) as i64)

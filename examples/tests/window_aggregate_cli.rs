@@ -20,7 +20,10 @@ fn run(args: &[&str]) -> Output {
 fn sorted_lines(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines: Vec<String> = text.lines().skip(1).map(String::from).collect();
-    assert_eq!(text.lines().next().is_some(), true);
+    assert_eq!(
+        text.lines().next(),
+        Some("key,window_start,window_end,count,sum,min,max")
+    );
     lines.sort();
     lines
 }

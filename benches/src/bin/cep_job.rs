@@ -11,7 +11,7 @@ use eddy_cep::Pattern;
 use eddy_datastream::{Generator, StreamExecutionEnvironment, WatermarkStrategy};
 
 fn is_a(i: u64) -> bool {
-    (i.wrapping_mul(2_654_435_761) % 1_000_003) % 2 == 0
+    (i.wrapping_mul(2_654_435_761) % 1_000_003).is_multiple_of(2)
 }
 
 fn main() {
