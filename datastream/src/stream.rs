@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use eddy_runtime::partition::hash_key;
 use eddy_runtime::state::KeyRef;
-use eddy_runtime::{Data, Key, NodeId, Operator, Partitioner};
+use eddy_runtime::{Data, Key, NodeId, Operator, Partitioner, RuntimeMode};
 use serde::Serialize;
 
 use crate::environment::StreamExecutionEnvironment;
@@ -366,14 +366,20 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
         let reduce: Arc<dyn Fn(T, T) -> T + Send + Sync> = Arc::new(function);
         let env = &self.stream.env;
         // The combiner runs beside the producer, before the exchange (see pre_aggregate.rs).
-        let producer_parallelism = self.stream.parallelism_setting();
-        let (key, f) = (self.key.clone(), reduce.clone());
-        let combined = env.add_node(
-            &self.stream,
-            "reduce (pre-aggregate)",
-            producer_parallelism,
-            move || Box::new(PreAggregate::new(key.clone(), f.clone())),
-        );
+        // It only works in batch mode; a job set to streaming mode does without it.
+        let streaming = env.inner.borrow().config.mode == RuntimeMode::Streaming;
+        let combined = if streaming {
+            self.stream.clone()
+        } else {
+            let producer_parallelism = self.stream.parallelism_setting();
+            let (key, f) = (self.key.clone(), reduce.clone());
+            env.add_node(
+                &self.stream,
+                "reduce (pre-aggregate)",
+                producer_parallelism,
+                move || Box::new(PreAggregate::new(key.clone(), f.clone())),
+            )
+        };
         let exchanged = combined.repartitioned(self.hash_partitioner());
         let key = self.key.clone();
         exchanged.transform("reduce", move || {
