@@ -64,6 +64,8 @@ pub struct OperatorMetrics {
     pub records_in: u64,
     /// Records it emitted.
     pub records_out: u64,
+    /// How long its longest-running subtask's task ran (a chain's operators share their task).
+    pub wall_time: Duration,
 }
 
 /// What a finished job reports.
@@ -174,15 +176,17 @@ pub fn execute_observed(
                     s + 1,
                     plan.parallelism[i]
                 );
-                tasks.push((name, body));
+                tasks.push((name, body, i));
             }
         }
     }
+    let heads: Vec<usize> = tasks.iter().map(|(_, _, head)| *head).collect();
     let handles = tasks
         .into_iter()
-        .map(|(name, body)| spawn(name, body, failed.clone()))
+        .map(|(name, body, _)| spawn(name, body, failed.clone()))
         .collect::<Result<Vec<_>>>()?;
-    let snapshot = || -> Vec<OperatorMetrics> {
+    let mut task_wall = vec![Duration::ZERO; graph.nodes.len()];
+    let snapshot = |task_wall: &[Duration]| -> Vec<OperatorMetrics> {
         graph
             .nodes
             .iter()
@@ -192,6 +196,7 @@ pub fn execute_observed(
                 parallelism: plan.parallelism[i],
                 records_in: metrics[i].records_in.load(Ordering::Relaxed),
                 records_out: metrics[i].records_out.load(Ordering::Relaxed),
+                wall_time: task_wall[plan.head_of[i]],
             })
             .collect()
     };
@@ -199,12 +204,12 @@ pub fn execute_observed(
         std::thread::sleep(PROGRESS_INTERVAL.min(Duration::from_millis(
             5 + start.elapsed().as_millis() as u64 / 4,
         )));
-        progress(&snapshot());
+        progress(&snapshot(&task_wall));
     }
     let mut failures: Vec<(Instant, Error)> = Vec::new();
-    for handle in handles {
+    for (handle, head) in handles.into_iter().zip(heads) {
         match handle.join() {
-            Ok(Ok(())) => {}
+            Ok(Ok(elapsed)) => task_wall[head] = task_wall[head].max(elapsed),
             Ok(Err(failure)) => failures.push(failure),
             Err(panic) => failures.push((Instant::now(), Error::Internal(panic_message(&*panic)))),
         }
@@ -215,19 +220,21 @@ pub fn execute_observed(
     Ok(JobResult {
         duration: start.elapsed(),
         mode: plan.mode,
-        operators: snapshot(),
+        operators: snapshot(&task_wall),
     })
 }
 
-type TaskHandle = std::thread::JoinHandle<std::result::Result<(), (Instant, Error)>>;
+/// A task thread: how long it ran, or when and why it failed.
+type TaskHandle = std::thread::JoinHandle<std::result::Result<Duration, (Instant, Error)>>;
 
 fn spawn(name: String, body: Box<dyn TaskBody>, failed: Arc<AtomicBool>) -> Result<TaskHandle> {
     std::thread::Builder::new()
         .name(name.clone())
         .spawn(move || {
+            let started = Instant::now();
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body.run()))
                 .unwrap_or_else(|panic| Err(Error::user(&name, panic_message(&*panic))));
-            result.map_err(|error| {
+            result.map(|()| started.elapsed()).map_err(|error| {
                 failed.store(true, Ordering::Relaxed);
                 // The caller reports the job's root cause; this is for tracing a run.
                 tracing::debug!(task = %name, %error, "task failed");
@@ -259,6 +266,8 @@ struct Plan {
     /// Channel index, at the consumer, of each edge's first producer subtask.
     channel_offset: Vec<usize>,
     chain_names: Vec<String>,
+    /// The head of each node's chain (itself for a head).
+    head_of: Vec<usize>,
     mode: RuntimeMode,
 }
 
@@ -321,6 +330,13 @@ impl Plan {
                 };
             }
         }
+        // Nodes come in topological order, so a chained node's upstream is settled first.
+        let mut head_of: Vec<usize> = (0..graph.nodes.len()).collect();
+        for (i, node) in graph.nodes.iter().enumerate() {
+            if !is_head[i] {
+                head_of[i] = head_of[graph.edges[node.inputs[0]].from.0];
+            }
+        }
         let mut chain_names: Vec<String> = graph.nodes.iter().map(|n| n.name.clone()).collect();
         for (i, node) in graph.nodes.iter().enumerate() {
             if !is_head[i] {
@@ -353,6 +369,7 @@ impl Plan {
             channels,
             channel_offset,
             chain_names,
+            head_of,
             mode,
         })
     }
