@@ -180,6 +180,7 @@ impl<A: Data, B: Data> ConnectedStreams<A, B> {
         crate::stream::keyed_process(&merged, key, move |states| {
             Ok(KeyedCoAdapter(build(states)?, PhantomData))
         })
+        .0
     }
 }
 

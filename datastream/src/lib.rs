@@ -30,6 +30,7 @@ mod environment;
 mod function;
 mod operators;
 pub mod process;
+pub mod side_output;
 mod sinks;
 mod sources;
 mod stream;

@@ -20,6 +20,7 @@ use crate::operators::{
 };
 use crate::process::FunctionBuilder;
 use crate::process::{KeyedProcessFunction, KeyedProcessOperator, StateContext};
+use crate::side_output::SideOutputs;
 use crate::sinks::collect::{CollectSink, CollectedStream};
 use crate::sinks::file::FileSink;
 use crate::sinks::print::PrintSink;
@@ -412,13 +413,24 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
         F: KeyedProcessFunction<K, T, O>,
         B: Fn(&mut StateContext<'_>) -> Result<F, BoxError> + Send + Sync + 'static,
     {
-        let key = self.key.clone();
-        let build: FunctionBuilder<F> = Arc::new(build);
-        self.stream
-            .repartitioned(self.hash_partitioner())
-            .transform("keyed process", move || {
-                Box::new(KeyedProcessOperator::new(key.clone(), build.clone()))
-            })
+        self.process_with_side_outputs(build).0
+    }
+
+    /// [`process`](Self::process), also returning the function's side outputs (see
+    /// [`crate::side_output`]).
+    pub fn process_with_side_outputs<O: Data, F, B>(
+        &self,
+        build: B,
+    ) -> (DataStream<O>, SideOutputs<O>)
+    where
+        F: KeyedProcessFunction<K, T, O>,
+        B: Fn(&mut StateContext<'_>) -> Result<F, BoxError> + Send + Sync + 'static,
+    {
+        keyed_process(
+            &self.stream.repartitioned(self.hash_partitioner()),
+            self.key.clone(),
+            build,
+        )
     }
 
     /// Groups each key's records into event-time windows (see [`crate::window`]).
@@ -719,13 +731,15 @@ pub(crate) fn keyed_process<T: Data, K: Key, O: Data, F, B>(
     input: &DataStream<T>,
     key: KeyFn<T, K>,
     build: B,
-) -> DataStream<O>
+) -> (DataStream<O>, SideOutputs<O>)
 where
     F: KeyedProcessFunction<K, T, O>,
     B: Fn(&mut StateContext<'_>) -> Result<F, BoxError> + Send + Sync + 'static,
 {
     let build: FunctionBuilder<F> = Arc::new(build);
-    input.transform("keyed process", move || {
+    let tagged = input.transform("keyed process", move || {
         Box::new(KeyedProcessOperator::new(key.clone(), build.clone()))
-    })
+    });
+    let main = tagged.transform("keyed process output", || Box::new(SelectMain(PhantomData)));
+    (main, SideOutputs { tagged })
 }

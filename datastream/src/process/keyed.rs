@@ -15,6 +15,8 @@ use eddy_runtime::{
 
 use super::timers::TimerQueue;
 use crate::function::{BoxError, KeyFn};
+use crate::operators::side_output::Tagged;
+use crate::side_output::{OutputTag, SideRecord};
 
 /// Per-record logic over a keyed stream, with keyed state and timers.
 ///
@@ -119,7 +121,7 @@ pub struct Context<'a, K, O> {
     key: &'a K,
     timestamp: Option<Timestamp>,
     domain: Option<TimeDomain>,
-    out: &'a mut dyn Output<O>,
+    out: &'a mut dyn Output<Tagged<O, SideRecord>>,
     timers: &'a mut Timers<K>,
     watermark: Timestamp,
     clock: &'a dyn Clock,
@@ -144,6 +146,18 @@ impl<K: Key, O> Context<'_, K, O> {
 
     /// Emits `value`, with the record's (or timer's) timestamp.
     pub fn collect(&mut self, value: O) {
+        self.emit(Tagged::Main(value));
+    }
+
+    /// Emits `value` to the side output named by `tag` (see [`crate::side_output`]).
+    pub fn output<S: Data>(&mut self, tag: &OutputTag<S>, value: S) {
+        match tag.encode(&value) {
+            Ok(record) => self.emit(Tagged::Side(record)),
+            Err(e) => self.error = self.error.take().or(Some(e)),
+        }
+    }
+
+    fn emit(&mut self, value: Tagged<O, SideRecord>) {
         if self.error.is_none() {
             if let Err(e) = self.out.collect(Record {
                 value,
@@ -237,7 +251,7 @@ impl<K: Key, I: Data, O: Data, F: KeyedProcessFunction<K, I, O>> KeyedProcessOpe
         key: &K,
         timestamp: Option<Timestamp>,
         domain: Option<TimeDomain>,
-        out: &mut dyn Output<O>,
+        out: &mut dyn Output<Tagged<O, SideRecord>>,
         f: impl FnOnce(&mut F, &mut Context<'_, K, O>) -> Result<(), BoxError>,
     ) -> Result<()> {
         let (Some(function), Some(clock)) = (self.function.as_mut(), self.clock.as_deref()) else {
@@ -260,7 +274,10 @@ impl<K: Key, I: Data, O: Data, F: KeyedProcessFunction<K, I, O>> KeyedProcessOpe
         result.map_err(|e| Error::user(&self.name, e.to_string()))
     }
 
-    fn fire_processing_timers(&mut self, out: &mut dyn Output<O>) -> Result<()> {
+    fn fire_processing_timers(
+        &mut self,
+        out: &mut dyn Output<Tagged<O, SideRecord>>,
+    ) -> Result<()> {
         let Some(now) = self.clock.as_ref().map(|c| c.now_millis()) else {
             return Ok(());
         };
@@ -274,7 +291,7 @@ impl<K: Key, I: Data, O: Data, F: KeyedProcessFunction<K, I, O>> KeyedProcessOpe
     }
 }
 
-impl<K: Key, I: Data, O: Data, F: KeyedProcessFunction<K, I, O>> Operator<I, O>
+impl<K: Key, I: Data, O: Data, F: KeyedProcessFunction<K, I, O>> Operator<I, Tagged<O, SideRecord>>
     for KeyedProcessOperator<K, I, O, F>
 {
     fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
@@ -287,7 +304,11 @@ impl<K: Key, I: Data, O: Data, F: KeyedProcessFunction<K, I, O>> Operator<I, O>
         Ok(())
     }
 
-    fn process_record(&mut self, record: Record<I>, out: &mut dyn Output<O>) -> Result<()> {
+    fn process_record(
+        &mut self,
+        record: Record<I>,
+        out: &mut dyn Output<Tagged<O, SideRecord>>,
+    ) -> Result<()> {
         let key = (self.key)(&record.value).into_owned();
         let timestamp = record.timestamp;
         self.call(&key, timestamp, None, out, |f, ctx| {
@@ -301,7 +322,11 @@ impl<K: Key, I: Data, O: Data, F: KeyedProcessFunction<K, I, O>> Operator<I, O>
         Ok(())
     }
 
-    fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output<O>) -> Result<()> {
+    fn process_watermark(
+        &mut self,
+        watermark: Watermark,
+        out: &mut dyn Output<Tagged<O, SideRecord>>,
+    ) -> Result<()> {
         self.watermark = self.watermark.max(watermark.0);
         // Timers set while firing, at or before the watermark, fire in this same pass.
         while let Some((timestamp, key)) = self.timers.event.pop_due(self.watermark) {
@@ -313,7 +338,7 @@ impl<K: Key, I: Data, O: Data, F: KeyedProcessFunction<K, I, O>> Operator<I, O>
         out.emit_watermark(watermark)
     }
 
-    fn flush(&mut self, out: &mut dyn Output<O>) -> Result<()> {
+    fn flush(&mut self, out: &mut dyn Output<Tagged<O, SideRecord>>) -> Result<()> {
         self.fire_processing_timers(out)
     }
 }
@@ -412,7 +437,7 @@ mod tests {
 
     fn send(
         op: &mut KeyedProcessOperator<String, (String, String), String, Probe>,
-        out: &mut Vec<Record<String>>,
+        out: &mut Emitted,
         key: &str,
         cmd: &str,
     ) {
@@ -423,8 +448,15 @@ mod tests {
         .unwrap();
     }
 
-    fn values(out: &mut Vec<Record<String>>) -> Vec<String> {
-        out.drain(..).map(|r| r.value).collect()
+    type Emitted = Vec<Record<Tagged<String, SideRecord>>>;
+
+    fn values(out: &mut Emitted) -> Vec<String> {
+        out.drain(..)
+            .filter_map(|r| match r.value {
+                Tagged::Main(v) => Some(v),
+                Tagged::Side(_) => None,
+            })
+            .collect()
     }
 
     #[test]
