@@ -41,7 +41,7 @@ pub use eddy_runtime::{JobResult, OperatorMetrics, RuntimeMode};
 pub use environment::{Generator, StreamExecutionEnvironment};
 pub use function::{BoxError, Collector};
 pub use sinks::collect::CollectedStream;
-pub use stream::{DataStream, KeyedStream, WindowedStream};
+pub use stream::{DataStream, KeyedStream, TriggeredWindowedStream, WindowedStream};
 pub use watermark::{Emission, TimestampAssigner, WatermarkStrategy, DEFAULT_WATERMARK_INTERVAL};
 
 /// Runs a small job at parallelism 1 and returns what the stream built by `build` emitted,

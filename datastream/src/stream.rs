@@ -27,10 +27,12 @@ use crate::sinks::print::PrintSink;
 use crate::sinks::{display_line, Encoder};
 use crate::watermark::WatermarkStrategy;
 use crate::window::functions::{CollectAll, ReduceAggregate};
+use crate::window::trigger::{DefaultTrigger, Evictor, Trigger};
 use crate::window::{
     AggregateFunction, CountWindowOperator, SlidingWindowOperator, TimeWindow, WindowAssigner,
     WindowOperator, Windowed,
 };
+use crate::window::{Assign, TriggeredConfig, TriggeredWindowOperator};
 
 /// A stream of `T`: the output of a source or operator, with the partitioning its next
 /// consumer will use (forward unless [`rebalance`](Self::rebalance) and friends said
@@ -489,6 +491,23 @@ impl<T: Data, K: Key> KeyedStream<T, K> {
             })
     }
 
+    /// One window per key for all time, firing as `trigger` decides (Flink's `GlobalWindows`
+    /// with a trigger): for example [`CountTrigger`](crate::window::trigger::CountTrigger)
+    /// wrapped in [`PurgingTrigger`](crate::window::trigger::PurgingTrigger).
+    pub fn global_window<Tr: Trigger<T>>(&self, trigger: Tr) -> TriggeredWindowedStream<T, K, Tr> {
+        TriggeredWindowedStream {
+            keyed: KeyedStream {
+                stream: self.stream.clone(),
+                key: self.key.clone(),
+            },
+            assign: Assign::Global,
+            processing_time: false,
+            allowed_lateness: 0,
+            trigger,
+            evictor: None,
+        }
+    }
+
     /// Adds up a numeric field per key; the other fields are those of the key's first record.
     pub fn sum<N, F>(&self, field: F) -> DataStream<T>
     where
@@ -586,6 +605,40 @@ impl<T: Data, K: Key> WindowedStream<T, K> {
     pub fn in_processing_time(mut self) -> Self {
         self.processing_time = true;
         self
+    }
+
+    /// Fires as `trigger` decides instead of at the window's end (Flink's `trigger`). The
+    /// windows then keep their records; the aggregate function runs when they fire.
+    ///
+    /// # Panics
+    /// On session windows, which do not support custom triggers yet.
+    pub fn trigger<Tr: Trigger<T>>(&self, trigger: Tr) -> TriggeredWindowedStream<T, K, Tr> {
+        assert!(
+            !self.assigner.is_merging(),
+            "custom triggers and evictors are not supported on session windows yet"
+        );
+        TriggeredWindowedStream {
+            keyed: KeyedStream {
+                stream: self.keyed.stream.clone(),
+                key: self.keyed.key.clone(),
+            },
+            assign: Assign::Time(self.assigner),
+            processing_time: self.processing_time,
+            allowed_lateness: self.allowed_lateness,
+            trigger,
+            evictor: None,
+        }
+    }
+
+    /// Removes records from a window before its function sees them (Flink's `evictor`); the
+    /// window keeps its default trigger.
+    ///
+    /// # Panics
+    /// On session windows, as [`trigger`](Self::trigger).
+    pub fn evictor(&self, evictor: Evictor) -> TriggeredWindowedStream<T, K, DefaultTrigger> {
+        let processing_time = self.processing_time;
+        self.trigger(DefaultTrigger { processing_time })
+            .evictor(evictor)
     }
 
     /// Sliding windows normally share the aggregates of their panes (a record is folded into
@@ -742,4 +795,74 @@ where
     });
     let main = tagged.transform("keyed process output", || Box::new(SelectMain(PhantomData)));
     (main, SideOutputs { tagged })
+}
+
+/// Windows with a custom trigger and/or an evictor (see [`crate::window::trigger`]).
+pub struct TriggeredWindowedStream<T, K, Tr> {
+    keyed: KeyedStream<T, K>,
+    assign: Assign,
+    processing_time: bool,
+    allowed_lateness: i64,
+    trigger: Tr,
+    evictor: Option<Evictor>,
+}
+
+impl<T: Data, K: Key, Tr: Trigger<T>> TriggeredWindowedStream<T, K, Tr> {
+    /// Removes records from a firing window before its function sees them.
+    pub fn evictor(mut self, evictor: Evictor) -> Self {
+        self.evictor = Some(evictor);
+        self
+    }
+
+    /// Keeps each window's state `lateness_ms` past its end (event time).
+    pub fn allowed_lateness(mut self, lateness_ms: i64) -> Self {
+        self.allowed_lateness = lateness_ms.max(0);
+        self
+    }
+
+    /// Runs `function` over a window's records each time it fires.
+    pub fn aggregate<F: AggregateFunction<T>>(
+        &self,
+        function: F,
+    ) -> DataStream<Windowed<K, F::Out>> {
+        self.tagged(function, false)
+            .transform("window results", || Box::new(SelectMain(PhantomData)))
+    }
+
+    /// [`aggregate`](Self::aggregate), also returning the records too late for every window.
+    pub fn aggregate_with_late_data<F: AggregateFunction<T>>(
+        &self,
+        function: F,
+    ) -> (DataStream<Windowed<K, F::Out>>, DataStream<T>) {
+        let tagged = self.tagged(function, true);
+        let main = tagged.transform("window results", || Box::new(SelectMain(PhantomData)));
+        let late = tagged.transform("late data", || Box::new(SelectSide(PhantomData)));
+        (main, late)
+    }
+
+    fn tagged<F: AggregateFunction<T>>(
+        &self,
+        function: F,
+        emit_late: bool,
+    ) -> DataStream<Tagged<Windowed<K, F::Out>, T>> {
+        let key = self.keyed.key.clone();
+        let (assign, processing_time, lateness) =
+            (self.assign, self.processing_time, self.allowed_lateness);
+        let (trigger, evictor) = (self.trigger.clone(), self.evictor);
+        self.keyed
+            .stream
+            .repartitioned(self.keyed.hash_partitioner())
+            .transform("window", move || {
+                Box::new(TriggeredWindowOperator::new(TriggeredConfig {
+                    key: key.clone(),
+                    assign,
+                    processing_time,
+                    lateness,
+                    function: function.clone(),
+                    trigger: trigger.clone(),
+                    evictor,
+                    emit_late,
+                }))
+            })
+    }
 }

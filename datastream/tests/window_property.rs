@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use eddy_datastream::window::trigger::{CountTrigger, EventTimeTrigger, Evictor, PurgingTrigger};
 use eddy_datastream::window::{AggregateFunction, TimeWindow, WindowAssigner};
 use eddy_datastream::{StreamExecutionEnvironment, WatermarkStrategy};
 use proptest::prelude::*;
@@ -227,6 +228,40 @@ fn run(
     (firings, late.take())
 }
 
+/// The same job through the operator for custom triggers, with the event-time trigger.
+fn run_triggered(
+    events: &[Event],
+    assigner: WindowAssigner,
+    ooo: i64,
+    lateness: i64,
+) -> (Firings, Vec<Event>) {
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(2);
+    let strategy = WatermarkStrategy::for_bounded_out_of_orderness(ooo)
+        .with_timestamp_assigner(|e: &Event| e.1)
+        .punctuated();
+    let (results, late) = env
+        .from_collection(events.to_vec())
+        .assign_timestamps_and_watermarks(strategy)
+        .key_by(|e: &Event| e.0)
+        .window(assigner)
+        .trigger(EventTimeTrigger)
+        .allowed_lateness(lateness)
+        .aggregate_with_late_data(StatsAgg);
+    let (results, late) = (results.collect(), late.collect());
+    env.execute("triggered").unwrap();
+    let mut firings = Firings::new();
+    for r in results.take() {
+        firings
+            .entry((r.key, r.window.start, r.window.end))
+            .or_default()
+            .push(r.value);
+    }
+    let mut late = late.take();
+    late.sort();
+    (firings, late)
+}
+
 /// The same job through `process` (every record of a window) and `reduce`.
 fn run_process_and_reduce(
     events: &[Event],
@@ -310,6 +345,11 @@ proptest! {
             prop_assert_eq!(&got, &expected, "parallelism {} panes {}", parallelism, share_panes);
             prop_assert_eq!(&got_late, &expected_late, "late records, parallelism {}", parallelism);
         }
+        if !assigner.is_merging() {
+            let (got, got_late) = run_triggered(&events, assigner, ooo, lateness);
+            prop_assert_eq!(&got, &expected, "event-time trigger through the triggered operator");
+            prop_assert_eq!(&got_late, &expected_late, "late records, triggered operator");
+        }
         let (by_process, by_reduce) = run_process_and_reduce(&events, assigner, ooo, lateness);
         prop_assert_eq!(&by_process, &expected, "process window function");
         let sums: Firings = expected
@@ -317,6 +357,39 @@ proptest! {
             .map(|(k, v)| (*k, v.iter().map(|s| (0, s.1, 0, 0)).collect()))
             .collect();
         prop_assert_eq!(&by_reduce, &sums, "reduce window function");
+    }
+
+    #[test]
+    fn a_count_evictor_keeps_the_last_records_of_each_window(
+        raw in prop::collection::vec((0u8..3, -20i64..50), 0..100),
+        keep in 1usize..4,
+    ) {
+        // In-order timestamps and no lateness: each window fires once, on its last `keep`.
+        let mut ts = 0;
+        let events: Vec<Event> = raw.into_iter().map(|(k, v)| { ts += 3; (k, ts, v) }).collect();
+        let mut windows: BTreeMap<(u8, i64), Vec<i64>> = BTreeMap::new();
+        for e in &events {
+            windows.entry((e.0, e.1 - e.1.rem_euclid(20))).or_default().push(e.2);
+        }
+        let expected: BTreeMap<(u8, i64), Stats> = windows
+            .into_iter()
+            .map(|(k, v)| (k, stats(&v[v.len().saturating_sub(keep)..])))
+            .collect();
+        let env = StreamExecutionEnvironment::new();
+        env.set_parallelism(2);
+        let out = env
+            .from_collection(events)
+            .assign_timestamps_and_watermarks(
+                WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e: &Event| e.1).punctuated(),
+            )
+            .key_by(|e: &Event| e.0)
+            .window(WindowAssigner::tumbling(20))
+            .evictor(Evictor::Count(keep))
+            .aggregate(StatsAgg)
+            .collect();
+        env.execute("evictor").unwrap();
+        let got: BTreeMap<(u8, i64), Stats> = out.take().into_iter().map(|w| ((w.key, w.window.start), w.value)).collect();
+        prop_assert_eq!(got, expected);
     }
 
     #[test]
@@ -345,12 +418,24 @@ proptest! {
         }
         let env = StreamExecutionEnvironment::new();
         env.set_parallelism(3);
-        let out = env.from_collection(events.clone()).key_by(|e: &Event| e.0).count_window(size, SumAgg).collect();
+        let keyed = env.from_collection(events.clone()).key_by(|e: &Event| e.0);
+        let out = keyed.count_window(size, SumAgg).collect();
+        // The same with a global window and a purging count trigger.
+        let global = keyed
+            .global_window(PurgingTrigger(CountTrigger::of(size)))
+            .aggregate(SumAgg)
+            .map(|w| (w.key, w.value))
+            .collect();
         env.execute("count windows").unwrap();
         let mut got: BTreeMap<u8, Vec<i64>> = BTreeMap::new();
         for (k, sum) in out.take() {
             got.entry(k).or_default().push(sum);
         }
-        prop_assert_eq!(got, expected);
+        let mut got_global: BTreeMap<u8, Vec<i64>> = BTreeMap::new();
+        for (k, sum) in global.take() {
+            got_global.entry(k).or_default().push(sum);
+        }
+        prop_assert_eq!(&got, &expected);
+        prop_assert_eq!(&got_global, &expected, "global window with a purging count trigger");
     }
 }

@@ -43,3 +43,4 @@ mod timers;
 
 pub use keyed::{Context, KeyedProcessFunction, StateContext, TimeDomain};
 pub(crate) use keyed::{FunctionBuilder, KeyedProcessOperator};
+pub(crate) use timers::TimerQueue;

@@ -56,10 +56,13 @@ mod count;
 pub(crate) mod functions;
 mod operator;
 mod sliding;
+pub mod trigger;
+mod triggered;
 
 pub(crate) use count::CountWindowOperator;
 pub(crate) use operator::WindowOperator;
 pub(crate) use sliding::SlidingWindowOperator;
+pub(crate) use triggered::{Assign, TriggeredConfig, TriggeredWindowOperator};
 
 /// Re-exported from the runtime: windows and aggregating state share it.
 pub use eddy_runtime::state::AggregateFunction;

@@ -1,0 +1,357 @@
+//! The window operator for custom triggers, evictors and global windows.
+//!
+//! ## Algorithm
+//! Per key, the windows in flight keep their records with timestamps, in arrival order. A
+//! record is added to each of its windows that is not late (event time: `max_timestamp +
+//! lateness <= watermark`), then the trigger decides: fire (evict, then run the aggregate
+//! function over the remaining records), purge, both or neither. Triggers set timers per key,
+//! window and time, deduplicated, in either time domain; when one fires the trigger decides
+//! again. A window is cleared (records, trigger counter, its timers) at `max_timestamp +
+//! lateness` in its own time domain; a global window never is.
+//!
+//! ## Memory
+//! Every record of every window in flight (sliding windows hold each record once per window).
+
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+use smallvec::SmallVec;
+
+use eddy_runtime::state::AggregateFunction;
+use eddy_runtime::time::Clock;
+use eddy_runtime::{
+    Data, Error, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
+};
+
+use super::operator::WindowOutput;
+use super::trigger::{Evictor, Trigger, TriggerContext, TriggerResult};
+use super::{LateRecords, TimeWindow, WindowAssigner, Windowed};
+use crate::function::KeyFn;
+use crate::operators::side_output::Tagged;
+use crate::process::TimerQueue;
+
+/// Which windows a record belongs to, for this operator.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Assign {
+    /// Time windows (not merging).
+    Time(WindowAssigner),
+    /// One window per key for all time.
+    Global,
+}
+
+/// The window that holds everything, for global windows.
+const GLOBAL: TimeWindow = TimeWindow {
+    start: Timestamp::MIN,
+    end: Timestamp::MAX,
+};
+
+struct WindowState<T> {
+    window: TimeWindow,
+    records: Vec<(Timestamp, T)>,
+    counter: u64,
+}
+
+/// Which clock a timer follows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Domain {
+    Event,
+    Processing,
+}
+
+/// Records between two reads of the clock for processing-time timers.
+const CLOCK_CHECK_EVERY: u32 = 256;
+
+/// The keyed window operator with a trigger and an optional evictor.
+pub(crate) struct TriggeredWindowOperator<T, K, F, Tr> {
+    key: KeyFn<T, K>,
+    assign: Assign,
+    processing_time: bool,
+    lateness: i64,
+    function: F,
+    trigger: Tr,
+    evictor: Option<Evictor>,
+    late: LateRecords,
+    watermark: Timestamp,
+    clock: Option<Arc<dyn Clock>>,
+    name: String,
+    keys: HashMap<K, SmallVec<[WindowState<T>; 2]>>,
+    event_timers: TimerQueue<(K, TimeWindow)>,
+    processing_timers: TimerQueue<(K, TimeWindow)>,
+    since_clock_check: u32,
+}
+
+/// How a triggered window operator is set up.
+pub(crate) struct TriggeredConfig<T, K, F, Tr> {
+    pub(crate) key: KeyFn<T, K>,
+    pub(crate) assign: Assign,
+    pub(crate) processing_time: bool,
+    pub(crate) lateness: i64,
+    pub(crate) function: F,
+    pub(crate) trigger: Tr,
+    pub(crate) evictor: Option<Evictor>,
+    pub(crate) emit_late: bool,
+}
+
+impl<T, K: Key, F, Tr> TriggeredWindowOperator<T, K, F, Tr> {
+    pub(crate) fn new(config: TriggeredConfig<T, K, F, Tr>) -> Self {
+        TriggeredWindowOperator {
+            key: config.key,
+            assign: config.assign,
+            processing_time: config.processing_time,
+            lateness: config.lateness.max(0),
+            function: config.function,
+            trigger: config.trigger,
+            evictor: config.evictor,
+            late: LateRecords::new(config.emit_late),
+            watermark: Timestamp::MIN,
+            clock: None,
+            name: String::new(),
+            keys: HashMap::new(),
+            event_timers: TimerQueue::new(),
+            processing_timers: TimerQueue::new(),
+            since_clock_check: 0,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.as_ref().map_or(0, |c| c.now_millis())
+    }
+
+    /// When `window` is cleared, in its own time domain (`None`: never).
+    fn cleanup(&self, window: &TimeWindow) -> Option<(Domain, Timestamp)> {
+        if *window == GLOBAL {
+            return None;
+        }
+        if self.processing_time {
+            return Some((Domain::Processing, window.max_timestamp()));
+        }
+        let at = window.max_timestamp().saturating_add(self.lateness);
+        (at != Timestamp::MAX).then_some((Domain::Event, at))
+    }
+}
+
+impl<T: Data, K: Key, F: AggregateFunction<T>, Tr: Trigger<T>>
+    TriggeredWindowOperator<T, K, F, Tr>
+{
+    /// Runs `decide` with a trigger context for the key's window at `index`, applies the timers
+    /// it set, and fires and/or purges the window as it decided.
+    fn with_trigger(
+        &mut self,
+        key: &K,
+        index: usize,
+        out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
+        decide: impl FnOnce(&mut Tr, &TimeWindow, &mut TriggerContext<'_>) -> TriggerResult,
+    ) -> Result<()> {
+        let (watermark, now) = (self.watermark, self.now());
+        let Some(windows) = self.keys.get_mut(key) else {
+            return Ok(());
+        };
+        let state = &mut windows[index];
+        let window = state.window;
+        let mut ctx = TriggerContext {
+            watermark,
+            now,
+            counter: &mut state.counter,
+            event_timers: Vec::new(),
+            processing_timers: Vec::new(),
+        };
+        let result = decide(&mut self.trigger, &window, &mut ctx);
+        let (event_ops, processing_ops) = (ctx.event_timers, ctx.processing_timers);
+        if result.is_fire() {
+            if let Some(evictor) = &self.evictor {
+                evictor.evict(&mut state.records);
+            }
+            if !state.records.is_empty() {
+                let mut acc = self.function.create_accumulator();
+                for (_, record) in &state.records {
+                    self.function.add(&mut acc, record);
+                }
+                out.collect(Record::with_timestamp(
+                    Tagged::Main(Windowed {
+                        key: key.clone(),
+                        window,
+                        value: self.function.get_result(&acc),
+                    }),
+                    window.max_timestamp(),
+                ))?;
+            }
+        }
+        if result.is_purge() {
+            state.records.clear();
+        }
+        let id = (key.clone(), window);
+        for (time, set) in event_ops {
+            if set {
+                self.event_timers.register(&id, time);
+            } else {
+                self.event_timers.delete(&id, time);
+            }
+        }
+        for (time, set) in processing_ops {
+            if set {
+                self.processing_timers.register(&id, time);
+            } else {
+                self.processing_timers.delete(&id, time);
+            }
+        }
+        Ok(())
+    }
+
+    /// A timer of `domain` for `key`'s `window` at `time`: ask the trigger, then clear the
+    /// window if this is its cleanup time.
+    fn on_timer(
+        &mut self,
+        domain: Domain,
+        (key, window): (K, TimeWindow),
+        time: Timestamp,
+        out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
+    ) -> Result<()> {
+        let Some(index) = self
+            .keys
+            .get(&key)
+            .and_then(|ws| ws.iter().position(|w| w.window == window))
+        else {
+            return Ok(());
+        };
+        self.with_trigger(&key, index, out, |trigger, window, ctx| match domain {
+            Domain::Event => trigger.on_event_time(time, window, ctx),
+            Domain::Processing => trigger.on_processing_time(time, window, ctx),
+        })?;
+        if self.cleanup(&window) == Some((domain, time)) {
+            self.with_trigger(&key, index, out, |trigger, window, ctx| {
+                trigger.clear(window, ctx);
+                TriggerResult::Continue
+            })?;
+            if let Some(windows) = self.keys.get_mut(&key) {
+                windows.swap_remove(index);
+                if windows.is_empty() {
+                    self.keys.remove(&key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn fire_due(
+        &mut self,
+        domain: Domain,
+        upto: Timestamp,
+        out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
+    ) -> Result<()> {
+        loop {
+            let due = match domain {
+                Domain::Event => self.event_timers.pop_due(upto),
+                Domain::Processing => self.processing_timers.pop_due(upto),
+            };
+            let Some((time, id)) = due else { return Ok(()) };
+            self.on_timer(domain, id, time, out)?;
+        }
+    }
+}
+
+impl<T: Data, K: Key, F: AggregateFunction<T>, Tr: Trigger<T>>
+    Operator<T, WindowOutput<K, F::Out, T>> for TriggeredWindowOperator<T, K, F, Tr>
+{
+    fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
+        self.name = ctx.name.to_string();
+        self.clock = Some(ctx.clock.clone());
+        Ok(())
+    }
+
+    fn process_record(
+        &mut self,
+        record: Record<T>,
+        out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
+    ) -> Result<()> {
+        let timestamp = if self.processing_time {
+            let now = self.now();
+            self.since_clock_check += 1;
+            if self.since_clock_check >= CLOCK_CHECK_EVERY {
+                self.since_clock_check = 0;
+                self.fire_due(Domain::Processing, now, out)?;
+            }
+            now
+        } else {
+            match (record.timestamp, self.assign) {
+                (Some(ts), _) => ts,
+                (None, Assign::Global) => self.watermark,
+                (None, Assign::Time(_)) => {
+                    return Err(Error::user(
+                        &self.name,
+                        "record without a timestamp: assign timestamps and watermarks before an event-time window",
+                    ))
+                }
+            }
+        };
+        let mut windows: SmallVec<[TimeWindow; 4]> = SmallVec::new();
+        match self.assign {
+            Assign::Global => windows.push(GLOBAL),
+            Assign::Time(assigner) => assigner.assign(timestamp, |w| windows.push(w)),
+        }
+        let key = (self.key)(&record.value).into_owned();
+        let mut added = false;
+        for window in windows {
+            if let Some((Domain::Event, cleanup)) = self.cleanup(&window) {
+                if cleanup <= self.watermark {
+                    continue;
+                }
+            }
+            added = true;
+            let states = self.keys.entry(key.clone()).or_default();
+            let index = match states.iter().position(|s| s.window == window) {
+                Some(i) => i,
+                None => {
+                    states.push(WindowState {
+                        window,
+                        records: Vec::new(),
+                        counter: 0,
+                    });
+                    states.len() - 1
+                }
+            };
+            states[index]
+                .records
+                .push((timestamp, record.value.clone()));
+            self.with_trigger(&key, index, out, |trigger, window, ctx| {
+                trigger.on_element(&record.value, timestamp, window, ctx)
+            })?;
+            if let Some((domain, at)) = self.cleanup(&window) {
+                let id = (key.clone(), window);
+                match domain {
+                    Domain::Event => self.event_timers.register(&id, at),
+                    Domain::Processing => self.processing_timers.register(&id, at),
+                }
+            }
+        }
+        let late =
+            !self.processing_time && timestamp.saturating_add(self.lateness) <= self.watermark;
+        if !added && late {
+            self.late.handle(record.value, timestamp, out)?;
+        }
+        Ok(())
+    }
+
+    fn process_watermark(
+        &mut self,
+        watermark: Watermark,
+        out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
+    ) -> Result<()> {
+        self.watermark = self.watermark.max(watermark.0);
+        self.fire_due(Domain::Event, self.watermark, out)?;
+        out.emit_watermark(watermark)
+    }
+
+    fn flush(&mut self, out: &mut dyn Output<WindowOutput<K, F::Out, T>>) -> Result<()> {
+        let now = self.now();
+        self.fire_due(Domain::Processing, now, out)
+    }
+
+    fn finish(&mut self, out: &mut dyn Output<WindowOutput<K, F::Out, T>>) -> Result<()> {
+        if self.processing_time {
+            // Bounded input in processing time: what is pending fires now.
+            self.fire_due(Domain::Processing, Timestamp::MAX, out)?;
+        }
+        self.late.log(&self.name);
+        Ok(())
+    }
+}
