@@ -26,7 +26,8 @@ pub(crate) struct TextFileSource {
     pub(crate) paths: Vec<PathBuf>,
     segments: std::vec::IntoIter<Segment>,
     current: Option<(BufReader<File>, u64, u64, PathBuf)>,
-    buffer: Vec<u8>,
+    /// Scratch space for the partial line skipped at the start of a segment.
+    skipped: Vec<u8>,
 }
 
 impl TextFileSource {
@@ -35,7 +36,7 @@ impl TextFileSource {
             paths,
             segments: Vec::new().into_iter(),
             current: None,
-            buffer: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 
@@ -50,9 +51,9 @@ impl TextFileSource {
             reader
                 .seek(SeekFrom::Start(segment.start - 1))
                 .map_err(io)?;
-            self.buffer.clear();
+            self.skipped.clear();
             position =
-                segment.start - 1 + reader.read_until(b'\n', &mut self.buffer).map_err(io)? as u64;
+                segment.start - 1 + reader.read_until(b'\n', &mut self.skipped).map_err(io)? as u64;
         }
         self.current = Some((reader, position, segment.end, segment.path));
         Ok(())
@@ -110,7 +111,8 @@ impl Source<String> for TextFileSource {
                 self.current = None;
                 continue;
             }
-            let mut line = Vec::with_capacity(self.buffer.capacity().max(64));
+            // A fresh vector per line: it becomes the record's `String` without a copy.
+            let mut line = Vec::with_capacity(128);
             let n = reader
                 .read_until(b'\n', &mut line)
                 .map_err(|e| Error::io(path.as_path(), e))?;
