@@ -663,8 +663,7 @@ impl<T: Data, K: Key> WindowedStream<T, K> {
         &self,
         function: F,
     ) -> DataStream<Windowed<K, F::Out>> {
-        self.tagged(function, false)
-            .transform("window results", || Box::new(SelectMain(PhantomData)))
+        window_results(&self.tagged(function, false))
     }
 
     /// [`aggregate`](Self::aggregate), also returning the stream of records too late for every
@@ -674,9 +673,7 @@ impl<T: Data, K: Key> WindowedStream<T, K> {
         function: F,
     ) -> (DataStream<Windowed<K, F::Out>>, DataStream<T>) {
         let tagged = self.tagged(function, true);
-        let main = tagged.transform("window results", || Box::new(SelectMain(PhantomData)));
-        let late = tagged.transform("late data", || Box::new(SelectSide(PhantomData)));
-        (main, late)
+        (window_results(&tagged), late_data(&tagged))
     }
 
     /// Folds each window's records with `reduce` (which must be associative).
@@ -825,8 +822,7 @@ impl<T: Data, K: Key, Tr: Trigger<T>> TriggeredWindowedStream<T, K, Tr> {
         &self,
         function: F,
     ) -> DataStream<Windowed<K, F::Out>> {
-        self.tagged(function, false)
-            .transform("window results", || Box::new(SelectMain(PhantomData)))
+        window_results(&self.tagged(function, false))
     }
 
     /// [`aggregate`](Self::aggregate), also returning the records too late for every window.
@@ -835,9 +831,7 @@ impl<T: Data, K: Key, Tr: Trigger<T>> TriggeredWindowedStream<T, K, Tr> {
         function: F,
     ) -> (DataStream<Windowed<K, F::Out>>, DataStream<T>) {
         let tagged = self.tagged(function, true);
-        let main = tagged.transform("window results", || Box::new(SelectMain(PhantomData)));
-        let late = tagged.transform("late data", || Box::new(SelectSide(PhantomData)));
-        (main, late)
+        (window_results(&tagged), late_data(&tagged))
     }
 
     fn tagged<F: AggregateFunction<T>>(
@@ -865,4 +859,18 @@ impl<T: Data, K: Key, Tr: Trigger<T>> TriggeredWindowedStream<T, K, Tr> {
                 }))
             })
     }
+}
+
+/// The window results of a window operator's tagged output.
+fn window_results<K: Key, O: Data, T: Data>(
+    tagged: &DataStream<Tagged<Windowed<K, O>, T>>,
+) -> DataStream<Windowed<K, O>> {
+    tagged.transform("window results", || Box::new(SelectMain(PhantomData)))
+}
+
+/// The late records of a window operator's tagged output.
+fn late_data<K: Key, O: Data, T: Data>(
+    tagged: &DataStream<Tagged<Windowed<K, O>, T>>,
+) -> DataStream<T> {
+    tagged.transform("late data", || Box::new(SelectSide(PhantomData)))
 }

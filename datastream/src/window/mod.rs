@@ -70,6 +70,14 @@ pub use eddy_runtime::state::AggregateFunction;
 use eddy_runtime::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// The error of an event-time window operator given a record without a timestamp.
+pub(crate) fn missing_timestamp(operator: &str) -> eddy_runtime::Error {
+    eddy_runtime::Error::user(
+        operator,
+        "record without a timestamp: assign timestamps and watermarks before an event-time window",
+    )
+}
+
 /// Where a window operator's late records go: the late-data side output, or counted and
 /// dropped (the count is logged when the input ends).
 pub(crate) struct LateRecords {

@@ -26,10 +26,12 @@ use smallvec::SmallVec;
 
 use eddy_runtime::time::Clock;
 use eddy_runtime::{
-    Data, Error, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
+    Data, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
 };
 
-use super::{AggregateFunction, LateRecords, TimeWindow, WindowAssigner, Windowed};
+use super::{
+    missing_timestamp, AggregateFunction, LateRecords, TimeWindow, WindowAssigner, Windowed,
+};
 use crate::function::KeyFn;
 use crate::operators::side_output::Tagged;
 
@@ -365,12 +367,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
                 now
             }
             (false, Some(ts)) => ts,
-            (false, None) => {
-                return Err(Error::user(
-                    &self.name,
-                    "record without a timestamp: assign timestamps and watermarks before an event-time window",
-                ))
-            }
+            (false, None) => return Err(missing_timestamp(&self.name)),
         };
         let key_fn = self.key.clone();
         let key = key_fn(&record.value);

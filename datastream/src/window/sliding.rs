@@ -24,11 +24,11 @@ use smallvec::SmallVec;
 
 use eddy_runtime::state::AggregateFunction;
 use eddy_runtime::{
-    Data, Error, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
+    Data, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
 };
 
 use super::operator::WindowOutput;
-use super::{LateRecords, TimeWindow, Windowed};
+use super::{missing_timestamp, LateRecords, TimeWindow, Windowed};
 use crate::function::KeyFn;
 use crate::operators::side_output::Tagged;
 
@@ -277,10 +277,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
         out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
     ) -> Result<()> {
         let Some(timestamp) = record.timestamp else {
-            return Err(Error::user(
-                &self.name,
-                "record without a timestamp: assign timestamps and watermarks before an event-time window",
-            ));
+            return Err(missing_timestamp(&self.name));
         };
         let (geometry, watermark) = (self.geometry, self.watermark);
         // The ends of the windows holding the record that are still alive, latest first.

@@ -20,12 +20,12 @@ use smallvec::SmallVec;
 use eddy_runtime::state::AggregateFunction;
 use eddy_runtime::time::Clock;
 use eddy_runtime::{
-    Data, Error, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
+    Data, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
 };
 
 use super::operator::WindowOutput;
 use super::trigger::{Evictor, Trigger, TriggerContext, TriggerResult};
-use super::{LateRecords, TimeWindow, WindowAssigner, Windowed};
+use super::{missing_timestamp, LateRecords, TimeWindow, WindowAssigner, Windowed};
 use crate::function::KeyFn;
 use crate::operators::side_output::Tagged;
 use crate::process::TimerQueue;
@@ -275,12 +275,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>, Tr: Trigger<T>>
             match (record.timestamp, self.assign) {
                 (Some(ts), _) => ts,
                 (None, Assign::Global) => self.watermark,
-                (None, Assign::Time(_)) => {
-                    return Err(Error::user(
-                        &self.name,
-                        "record without a timestamp: assign timestamps and watermarks before an event-time window",
-                    ))
-                }
+                (None, Assign::Time(_)) => return Err(missing_timestamp(&self.name)),
             }
         };
         let mut windows: SmallVec<[TimeWindow; 4]> = SmallVec::new();
