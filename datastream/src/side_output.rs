@@ -100,6 +100,83 @@ pub struct SideRecord {
     bytes: Vec<u8>,
 }
 
+/// What a [`DataStream::process_with_side_outputs`] function emits through: the main output
+/// and any side output.
+pub struct ProcessContext<'a, 'b, O> {
+    out: &'a mut Collector<'b, Tagged<O, SideRecord>>,
+    error: Option<Error>,
+}
+
+impl<O> ProcessContext<'_, '_, O> {
+    /// Emits `value` on the main output.
+    pub fn collect(&mut self, value: O) {
+        self.out.collect(Tagged::Main(value));
+    }
+
+    /// Emits `value` to the side output named by `tag`.
+    pub fn output<S: Data>(&mut self, tag: &OutputTag<S>, value: S) {
+        match tag.encode(&value) {
+            Ok(record) => self.out.collect(Tagged::Side(record)),
+            Err(e) => self.error = self.error.take().or(Some(e)),
+        }
+    }
+
+    /// The timestamp of the record being processed, if it has one.
+    pub fn timestamp(&self) -> Option<eddy_runtime::Timestamp> {
+        self.out.timestamp()
+    }
+}
+
+impl<T: Data> DataStream<T> {
+    /// [`process`](DataStream::process) with side outputs: the function emits through a
+    /// [`ProcessContext`] to the main output and to side outputs named by [`OutputTag`]s.
+    ///
+    /// ```
+    /// use eddy_datastream::side_output::OutputTag;
+    /// let env = eddy_datastream::StreamExecutionEnvironment::new();
+    /// let errors = OutputTag::<String>::new("errors");
+    /// let tag = errors.clone();
+    /// let (numbers, sides) = env
+    ///     .from_collection(vec!["1".to_string(), "x".to_string(), "3".to_string()])
+    ///     .process_with_side_outputs(move |line: String, ctx| {
+    ///         match line.parse::<u32>() {
+    ///             Ok(n) => ctx.collect(n),
+    ///             Err(e) => ctx.output(&tag, format!("{line}: {e}")),
+    ///         }
+    ///         Ok(())
+    ///     });
+    /// let (numbers, errors) = (numbers.collect(), sides.get(&errors).collect());
+    /// env.execute("parse").unwrap();
+    /// let mut numbers = numbers.take();
+    /// numbers.sort();
+    /// assert_eq!(numbers, [1, 3]);
+    /// assert_eq!(errors.take(), ["x: invalid digit found in string"]);
+    /// ```
+    pub fn process_with_side_outputs<O: Data, F>(
+        &self,
+        mut function: F,
+    ) -> (DataStream<O>, SideOutputs<O>)
+    where
+        F: FnMut(T, &mut ProcessContext<'_, '_, O>) -> Result<(), BoxError>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+    {
+        let tagged = self.process(
+            move |value: T, out: &mut Collector<'_, Tagged<O, SideRecord>>| {
+                let mut ctx = ProcessContext { out, error: None };
+                function(value, &mut ctx)?;
+                ctx.error.map_or(Ok(()), |e| Err(e.into()))
+            },
+        );
+        let main = tagged.transform("process output", || {
+            Box::new(crate::operators::side_output::SelectMain(PhantomData))
+        });
+        (main, SideOutputs { tagged })
+    }
+}
+
 /// The side outputs of a process function; [`get`](Self::get) one by its tag.
 pub struct SideOutputs<M> {
     pub(crate) tagged: DataStream<Tagged<M, SideRecord>>,
