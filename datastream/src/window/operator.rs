@@ -116,14 +116,6 @@ fn cleanup_time(window: &TimeWindow, lateness: i64) -> Timestamp {
     window.max_timestamp().saturating_add(lateness)
 }
 
-/// The windows in flight of `key`, created empty if it has none (the key is copied only then).
-fn slots_of<'a, K: Key, A>(keys: &'a mut HashMap<K, Slots<A>>, key: &K) -> &'a mut Slots<A> {
-    if !keys.contains_key(key) {
-        keys.insert(key.clone(), Slots::new());
-    }
-    keys.get_mut(key).expect("inserted above")
-}
-
 /// Sets the window's firing timer unless it is set.
 fn register_fire<K: Clone, A>(
     timers: &mut BTreeMap<Timestamp, Vec<(K, TimeWindow)>>,
@@ -184,7 +176,11 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
     ) -> Result<bool> {
         let (watermark, lateness, processing_time) =
             (self.watermark, self.lateness, self.processing_time);
-        let slots = slots_of(&mut self.keys, key);
+        // One lookup on a hit; inlined, because a helper returning the reference would need two.
+        let slots = match self.keys.get_mut(key) {
+            Some(slots) => slots,
+            None => self.keys.entry(key.clone()).or_default(),
+        };
         let touching: Vec<usize> = (0..slots.len())
             .filter(|&i| slots[i].window.intersects(&window))
             .collect();
@@ -257,7 +253,11 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
     ) -> Result<bool> {
         let (watermark, lateness) = (self.watermark, self.lateness);
         let mut added = false;
-        let slots = slots_of(&mut self.keys, key);
+        // One lookup on a hit; inlined, because a helper returning the reference would need two.
+        let slots = match self.keys.get_mut(key) {
+            Some(slots) => slots,
+            None => self.keys.entry(key.clone()).or_default(),
+        };
         let processing_time = self.processing_time;
         for &window in &self.assigned {
             if !processing_time && cleanup_time(&window, lateness) <= watermark {
