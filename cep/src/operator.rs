@@ -72,7 +72,9 @@ pub enum CepEvent<K, T> {
     deserialize = "T: serde::de::DeserializeOwned"
 ))]
 struct KeyState<T> {
-    nfa: NfaState<T>,
+    /// Boxed, and absent while the key has no partial match: most keys' states stay small,
+    /// which keeps the table of all keys in cache.
+    nfa: Option<Box<NfaState<T>>>,
     buffer: EventTimeBuffer<T>,
     /// When the key's live queue entry is due; older entries for the key are stale.
     scheduled: Option<Timestamp>,
@@ -248,7 +250,7 @@ impl<T: Data, K: Key> CepOperator<T, K> {
         state.modify(
             key,
             &mut || KeyState {
-                nfa: nfa.new_state(),
+                nfa: None,
                 buffer: EventTimeBuffer::new(),
                 scheduled: None,
             },
@@ -257,24 +259,30 @@ impl<T: Data, K: Key> CepOperator<T, K> {
                 if live {
                     released.clear();
                     st.buffer.release_into(upto, released);
-                    for (ts, event) in released.drain(..) {
-                        if let Err(e) = nfa.process_into(&mut st.nfa, event, ts, produced) {
+                    if !released.is_empty() || st.nfa.is_some() {
+                        let state = st.nfa.get_or_insert_with(|| Box::new(nfa.new_state()));
+                        for (ts, event) in released.drain(..) {
+                            if let Err(e) = nfa.process_into(state, event, ts, produced) {
+                                failure = Some(e);
+                            }
+                        }
+                        if let Err(e) = nfa.advance_time_into(state, upto, produced) {
                             failure = Some(e);
                         }
-                    }
-                    if let Err(e) = nfa.advance_time_into(&mut st.nfa, upto, produced) {
-                        failure = Some(e);
+                        if state.is_empty() {
+                            st.nfa = None;
+                        }
                     }
                     next = st
                         .buffer
                         .next_timestamp()
                         .into_iter()
-                        .chain(nfa.next_deadline(&st.nfa))
+                        .chain(st.nfa.as_deref().and_then(|state| nfa.next_deadline(state)))
                         .min();
                     st.scheduled = next;
                 }
                 // A stale entry of a cleared key finds (and leaves) an empty state.
-                empty = st.buffer.is_empty() && st.nfa.is_empty();
+                empty = st.buffer.is_empty() && st.nfa.is_none();
             },
         )?;
         if let Some(e) = failure {
@@ -358,13 +366,12 @@ impl<T: Data, K: Key> Operator<T, CepEvent<K, T>> for CepOperator<T, K> {
         let Some(state) = self.state.as_mut() else {
             return Err(Error::Internal("CEP operator used before open".into()));
         };
-        let nfa = &*self.nfa;
         let mut event = Some(record.value);
         let mut reschedule = false;
         state.modify(
             &key,
             &mut || KeyState {
-                nfa: nfa.new_state(),
+                nfa: None,
                 buffer: EventTimeBuffer::new(),
                 scheduled: None,
             },
