@@ -52,3 +52,27 @@ impl<'a, T> Collector<'a, T> {
 
 /// Extracts the key of a record, borrowed where the key is a part of the record.
 pub(crate) type KeyFn<T, K> = Arc<dyn for<'a> Fn(&'a T) -> KeyRef<'a, K> + Send + Sync>;
+
+/// Counts records so that an operator reads the clock only every [`ClockCheck::EVERY`] of
+/// them: reading it for every record would cost more than most operators' work.
+#[derive(Debug, Default)]
+pub(crate) struct ClockCheck {
+    since: u32,
+}
+
+impl ClockCheck {
+    /// Records between two reads of the clock.
+    pub(crate) const EVERY: u32 = 256;
+
+    /// Counts a record; true when the clock is due to be read.
+    #[inline]
+    pub(crate) fn tick(&mut self) -> bool {
+        self.since += 1;
+        if self.since >= Self::EVERY {
+            self.since = 0;
+            true
+        } else {
+            false
+        }
+    }
+}

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use eddy_runtime::{Operator, Output, Record, Result, StreamStatus, Timestamp, Watermark};
 
+use crate::function::ClockCheck;
+
 /// Extracts a record's event timestamp (milliseconds).
 pub type TimestampAssigner<T> = Arc<dyn Fn(&T) -> Timestamp + Send + Sync>;
 
@@ -108,7 +110,7 @@ impl<T> WatermarkStrategy<T> {
             max_timestamp: None,
             emitted: Watermark::MIN,
             last_emission: Instant::now(),
-            since_check: 0,
+            clock_check: ClockCheck::default(),
             last_record: Instant::now(),
             idle: false,
         }
@@ -122,17 +124,12 @@ pub(crate) struct TimestampsAndWatermarks<T> {
     max_timestamp: Option<Timestamp>,
     emitted: Watermark,
     last_emission: Instant,
-    /// Records since the clock was last read: reading it for every record costs more than
-    /// the rest of this operator.
-    since_check: u32,
+    clock_check: ClockCheck,
     /// When the last record arrived (read only with an idleness timeout).
     last_record: Instant,
     /// Whether this stream told its consumers it is idle.
     idle: bool,
 }
-
-/// Records between two reads of the clock by a periodic strategy.
-const CLOCK_CHECK_EVERY: u32 = 256;
 
 impl<T> TimestampsAndWatermarks<T> {
     fn emit(&mut self, out: &mut dyn Output<T>) -> Result<()> {
@@ -175,12 +172,8 @@ impl<T: Send> Operator<T, T> for TimestampsAndWatermarks<T> {
         match self.strategy.emission {
             Emission::Punctuated => self.emit(out),
             Emission::Periodic(interval) => {
-                self.since_check += 1;
-                if self.since_check >= CLOCK_CHECK_EVERY {
-                    self.since_check = 0;
-                    if self.last_emission.elapsed() >= interval {
-                        return self.emit(out);
-                    }
+                if self.clock_check.tick() && self.last_emission.elapsed() >= interval {
+                    return self.emit(out);
                 }
                 Ok(())
             }

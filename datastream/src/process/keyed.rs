@@ -14,7 +14,7 @@ use eddy_runtime::{
 };
 
 use super::timers::TimerQueue;
-use crate::function::{BoxError, KeyFn};
+use crate::function::{BoxError, ClockCheck, KeyFn};
 use crate::operators::side_output::Tagged;
 use crate::side_output::{OutputTag, SideRecord};
 
@@ -209,9 +209,6 @@ pub(crate) struct Timers<K> {
 pub(crate) type FunctionBuilder<F> =
     Arc<dyn Fn(&mut StateContext<'_>) -> Result<F, BoxError> + Send + Sync>;
 
-/// Records between two reads of the clock for processing-time timers.
-const CLOCK_CHECK_EVERY: u32 = 256;
-
 /// The operator running a [`KeyedProcessFunction`].
 pub(crate) struct KeyedProcessOperator<K, I, O, F> {
     key: KeyFn<I, K>,
@@ -221,7 +218,7 @@ pub(crate) struct KeyedProcessOperator<K, I, O, F> {
     watermark: Timestamp,
     clock: Option<Arc<dyn Clock>>,
     name: String,
-    since_clock_check: u32,
+    clock_check: ClockCheck,
     _output: std::marker::PhantomData<fn() -> O>,
 }
 
@@ -238,7 +235,7 @@ impl<K: Key, I, O, F> KeyedProcessOperator<K, I, O, F> {
             watermark: Timestamp::MIN,
             clock: None,
             name: String::new(),
-            since_clock_check: 0,
+            clock_check: ClockCheck::default(),
             _output: std::marker::PhantomData,
         }
     }
@@ -314,9 +311,7 @@ impl<K: Key, I: Data, O: Data, F: KeyedProcessFunction<K, I, O>> Operator<I, Tag
         self.call(&key, timestamp, None, out, |f, ctx| {
             f.process_element(record.value, ctx)
         })?;
-        self.since_clock_check += 1;
-        if self.since_clock_check >= CLOCK_CHECK_EVERY {
-            self.since_clock_check = 0;
+        if self.clock_check.tick() {
             self.fire_processing_timers(out)?;
         }
         Ok(())

@@ -32,7 +32,7 @@ use eddy_runtime::{
 use super::{
     missing_timestamp, AggregateFunction, LateRecords, TimeWindow, WindowAssigner, Windowed,
 };
-use crate::function::KeyFn;
+use crate::function::{ClockCheck, KeyFn};
 use crate::operators::side_output::Tagged;
 
 /// A window in flight for one key.
@@ -66,11 +66,8 @@ pub(crate) struct WindowOperator<T, K, F: AggregateFunction<T>> {
     /// Windows by the clock instead of by event time.
     processing_time: bool,
     clock: Option<Arc<dyn Clock>>,
-    since_clock_check: u32,
+    clock_check: ClockCheck,
 }
-
-/// Records between two reads of the clock in processing time.
-const CLOCK_CHECK_EVERY: u32 = 256;
 
 impl<T, K, F: AggregateFunction<T>> WindowOperator<T, K, F> {
     pub(crate) fn new(
@@ -93,7 +90,7 @@ impl<T, K, F: AggregateFunction<T>> WindowOperator<T, K, F> {
             name: String::new(),
             processing_time: false,
             clock: None,
-            since_clock_check: 0,
+            clock_check: ClockCheck::default(),
         }
     }
 
@@ -359,9 +356,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
         let timestamp = match (self.processing_time, record.timestamp) {
             (true, _) => {
                 let now = self.now();
-                self.since_clock_check += 1;
-                if self.since_clock_check >= CLOCK_CHECK_EVERY {
-                    self.since_clock_check = 0;
+                if self.clock_check.tick() {
                     self.fire_due(now, out)?;
                 }
                 now

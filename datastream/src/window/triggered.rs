@@ -26,7 +26,7 @@ use eddy_runtime::{
 use super::operator::WindowOutput;
 use super::trigger::{Evictor, Trigger, TriggerContext, TriggerResult};
 use super::{missing_timestamp, LateRecords, TimeWindow, WindowAssigner, Windowed};
-use crate::function::KeyFn;
+use crate::function::{ClockCheck, KeyFn};
 use crate::operators::side_output::Tagged;
 use crate::process::TimerQueue;
 
@@ -58,9 +58,6 @@ enum Domain {
     Processing,
 }
 
-/// Records between two reads of the clock for processing-time timers.
-const CLOCK_CHECK_EVERY: u32 = 256;
-
 /// The keyed window operator with a trigger and an optional evictor.
 pub(crate) struct TriggeredWindowOperator<T, K, F, Tr> {
     key: KeyFn<T, K>,
@@ -77,7 +74,7 @@ pub(crate) struct TriggeredWindowOperator<T, K, F, Tr> {
     keys: HashMap<K, SmallVec<[WindowState<T>; 2]>>,
     event_timers: TimerQueue<(K, TimeWindow)>,
     processing_timers: TimerQueue<(K, TimeWindow)>,
-    since_clock_check: u32,
+    clock_check: ClockCheck,
 }
 
 /// How a triggered window operator is set up.
@@ -109,7 +106,7 @@ impl<T, K: Key, F, Tr> TriggeredWindowOperator<T, K, F, Tr> {
             keys: HashMap::new(),
             event_timers: TimerQueue::new(),
             processing_timers: TimerQueue::new(),
-            since_clock_check: 0,
+            clock_check: ClockCheck::default(),
         }
     }
 
@@ -265,9 +262,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>, Tr: Trigger<T>>
     ) -> Result<()> {
         let timestamp = if self.processing_time {
             let now = self.now();
-            self.since_clock_check += 1;
-            if self.since_clock_check >= CLOCK_CHECK_EVERY {
-                self.since_clock_check = 0;
+            if self.clock_check.tick() {
                 self.fire_due(Domain::Processing, now, out)?;
             }
             now
