@@ -608,15 +608,10 @@ impl<T: Data, K: Key> WindowedStream<T, K> {
     }
 
     /// Fires as `trigger` decides instead of at the window's end (Flink's `trigger`). The
-    /// windows then keep their records; the aggregate function runs when they fire.
-    ///
-    /// # Panics
-    /// On session windows, which do not support custom triggers yet.
+    /// windows then keep their records; the aggregate function runs when they fire. On
+    /// session windows, merging windows sum their trigger counters and ask the trigger's
+    /// `on_merge` for the merged window's timers.
     pub fn trigger<Tr: Trigger<T>>(&self, trigger: Tr) -> TriggeredWindowedStream<T, K, Tr> {
-        assert!(
-            !self.assigner.is_merging(),
-            "custom triggers and evictors are not supported on session windows yet"
-        );
         TriggeredWindowedStream {
             keyed: KeyedStream {
                 stream: self.keyed.stream.clone(),
@@ -632,9 +627,6 @@ impl<T: Data, K: Key> WindowedStream<T, K> {
 
     /// Removes records from a window before its function sees them (Flink's `evictor`); the
     /// window keeps its default trigger.
-    ///
-    /// # Panics
-    /// On session windows, as [`trigger`](Self::trigger).
     pub fn evictor(&self, evictor: Evictor) -> TriggeredWindowedStream<T, K, DefaultTrigger> {
         let processing_time = self.processing_time;
         self.trigger(DefaultTrigger { processing_time })

@@ -345,11 +345,9 @@ proptest! {
             prop_assert_eq!(&got, &expected, "parallelism {} panes {}", parallelism, share_panes);
             prop_assert_eq!(&got_late, &expected_late, "late records, parallelism {}", parallelism);
         }
-        if !assigner.is_merging() {
-            let (got, got_late) = run_triggered(&events, assigner, ooo, lateness);
-            prop_assert_eq!(&got, &expected, "event-time trigger through the triggered operator");
-            prop_assert_eq!(&got_late, &expected_late, "late records, triggered operator");
-        }
+        let (got, got_late) = run_triggered(&events, assigner, ooo, lateness);
+        prop_assert_eq!(&got, &expected, "event-time trigger through the triggered operator");
+        prop_assert_eq!(&got_late, &expected_late, "late records, triggered operator");
         let (by_process, by_reduce) = run_process_and_reduce(&events, assigner, ooo, lateness);
         prop_assert_eq!(&by_process, &expected, "process window function");
         let sums: Firings = expected

@@ -114,6 +114,10 @@ pub trait Trigger<T>: Clone + Send + Sync + 'static {
         TriggerResult::Continue
     }
 
+    /// Session windows merged into `window` (their timers were cleared, their counters
+    /// summed): set the merged window's timers.
+    fn on_merge(&mut self, _window: &TimeWindow, _ctx: &mut TriggerContext<'_>) {}
+
     /// The window is being cleared: delete the timers this trigger set.
     fn clear(&mut self, _window: &TimeWindow, _ctx: &mut TriggerContext<'_>) {}
 }
@@ -150,6 +154,12 @@ impl<T> Trigger<T> for EventTimeTrigger {
             TriggerResult::Continue
         }
     }
+    fn on_merge(&mut self, window: &TimeWindow, ctx: &mut TriggerContext<'_>) {
+        // Only while the watermark has not passed the merged window's end.
+        if window.max_timestamp() > ctx.current_watermark() {
+            ctx.register_event_time_timer(window.max_timestamp());
+        }
+    }
     fn clear(&mut self, window: &TimeWindow, ctx: &mut TriggerContext<'_>) {
         ctx.delete_event_time_timer(window.max_timestamp());
     }
@@ -177,6 +187,11 @@ impl<T> Trigger<T> for ProcessingTimeTrigger {
         _: &mut TriggerContext<'_>,
     ) -> TriggerResult {
         TriggerResult::Fire
+    }
+    fn on_merge(&mut self, window: &TimeWindow, ctx: &mut TriggerContext<'_>) {
+        if window.max_timestamp() > ctx.current_processing_time() {
+            ctx.register_processing_time_timer(window.max_timestamp());
+        }
     }
     fn clear(&mut self, window: &TimeWindow, ctx: &mut TriggerContext<'_>) {
         ctx.delete_processing_time_timer(window.max_timestamp());
@@ -262,6 +277,13 @@ impl<T> Trigger<T> for DefaultTrigger {
             TriggerResult::Continue
         }
     }
+    fn on_merge(&mut self, w: &TimeWindow, ctx: &mut TriggerContext<'_>) {
+        if self.processing_time {
+            Trigger::<T>::on_merge(&mut ProcessingTimeTrigger, w, ctx)
+        } else {
+            Trigger::<T>::on_merge(&mut EventTimeTrigger, w, ctx)
+        }
+    }
     fn clear(&mut self, w: &TimeWindow, ctx: &mut TriggerContext<'_>) {
         if self.processing_time {
             Trigger::<T>::clear(&mut ProcessingTimeTrigger, w, ctx)
@@ -324,6 +346,9 @@ impl<T, Tr: Trigger<T>> Trigger<T> for PurgingTrigger<Tr> {
         ctx: &mut TriggerContext<'_>,
     ) -> TriggerResult {
         purging(self.0.on_processing_time(time, w, ctx))
+    }
+    fn on_merge(&mut self, w: &TimeWindow, ctx: &mut TriggerContext<'_>) {
+        self.0.on_merge(w, ctx);
     }
     fn clear(&mut self, w: &TimeWindow, ctx: &mut TriggerContext<'_>) {
         self.0.clear(w, ctx);

@@ -229,6 +229,129 @@ impl<T: Data, K: Key, F: AggregateFunction<T>, Tr: Trigger<T>>
         Ok(())
     }
 
+    /// Whether `window` is past its cleanup time (event time only).
+    fn is_late(&self, window: &TimeWindow) -> bool {
+        matches!(self.cleanup(window), Some((Domain::Event, cleanup)) if cleanup <= self.watermark)
+    }
+
+    /// Adds a record to the key's window at `index`, asks the trigger, sets the cleanup timer.
+    fn add_record(
+        &mut self,
+        key: &K,
+        index: usize,
+        timestamp: Timestamp,
+        value: &T,
+        out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
+    ) -> Result<()> {
+        let Some(states) = self.keys.get_mut(key) else {
+            return Ok(());
+        };
+        states[index].records.push((timestamp, value.clone()));
+        let window = states[index].window;
+        self.with_trigger(key, index, out, |trigger, window, ctx| {
+            trigger.on_element(value, timestamp, window, ctx)
+        })?;
+        if let Some((domain, at)) = self.cleanup(&window) {
+            let id = (key.clone(), window);
+            match domain {
+                Domain::Event => self.event_timers.register(&id, at),
+                Domain::Processing => self.processing_timers.register(&id, at),
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a session record: `window` merges with every window of the key it touches (their
+    /// records concatenated, their trigger counters summed, their timers cleared, and the
+    /// trigger's `on_merge` asked for the merged window). Returns whether the record was added.
+    fn add_to_session(
+        &mut self,
+        key: &K,
+        window: TimeWindow,
+        timestamp: Timestamp,
+        value: &T,
+        out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
+    ) -> Result<bool> {
+        let states = self.keys.entry(key.clone()).or_default();
+        let touching: Vec<usize> = (0..states.len())
+            .filter(|&i| states[i].window.intersects(&window))
+            .collect();
+        let cover = touching
+            .iter()
+            .fold(window, |c, &i| c.cover(&states[i].window));
+        let index = match touching.as_slice() {
+            [] => {
+                states.push(WindowState {
+                    window,
+                    records: Vec::new(),
+                    counter: 0,
+                });
+                states.len() - 1
+            }
+            [only] if states[*only].window == cover => *only,
+            _ => {
+                let mut merged: Vec<WindowState<T>> = touching
+                    .iter()
+                    .rev()
+                    .map(|&i| states.swap_remove(i))
+                    .collect();
+                merged.sort_by_key(|s| s.window.start);
+                for old in &mut merged {
+                    self.clear_timers(key, old);
+                }
+                let states = self.keys.entry(key.clone()).or_default();
+                states.push(WindowState {
+                    window: cover,
+                    counter: merged.iter().map(|s| s.counter).sum(),
+                    records: merged.into_iter().flat_map(|s| s.records).collect(),
+                });
+                let index = states.len() - 1;
+                self.with_trigger(key, index, out, |trigger, window, ctx| {
+                    trigger.on_merge(window, ctx);
+                    TriggerResult::Continue
+                })?;
+                index
+            }
+        };
+        if self.is_late(&cover) {
+            if let Some(states) = self.keys.get_mut(key) {
+                states.swap_remove(index);
+                if states.is_empty() {
+                    self.keys.remove(key);
+                }
+            }
+            return Ok(false);
+        }
+        self.add_record(key, index, timestamp, value, out)?;
+        Ok(true)
+    }
+
+    /// Deletes the timers of a window that is merged away: the trigger's and the cleanup one.
+    fn clear_timers(&mut self, key: &K, state: &mut WindowState<T>) {
+        let (watermark, now) = (self.watermark, self.now());
+        let mut ctx = TriggerContext {
+            watermark,
+            now,
+            counter: &mut state.counter,
+            event_timers: Vec::new(),
+            processing_timers: Vec::new(),
+        };
+        self.trigger.clear(&state.window, &mut ctx);
+        let id = (key.clone(), state.window);
+        for (time, _) in ctx.event_timers {
+            self.event_timers.delete(&id, time);
+        }
+        for (time, _) in ctx.processing_timers {
+            self.processing_timers.delete(&id, time);
+        }
+        if let Some((domain, at)) = self.cleanup(&state.window) {
+            match domain {
+                Domain::Event => self.event_timers.delete(&id, at),
+                Domain::Processing => self.processing_timers.delete(&id, at),
+            }
+        }
+    }
+
     fn fire_due(
         &mut self,
         domain: Domain,
@@ -273,46 +396,44 @@ impl<T: Data, K: Key, F: AggregateFunction<T>, Tr: Trigger<T>>
                 (None, Assign::Time(_)) => return Err(missing_timestamp(&self.name)),
             }
         };
-        let mut windows: SmallVec<[TimeWindow; 4]> = SmallVec::new();
-        match self.assign {
-            Assign::Global => windows.push(GLOBAL),
-            Assign::Time(assigner) => assigner.assign(timestamp, |w| windows.push(w)),
-        }
         let key = (self.key)(&record.value).into_owned();
-        let mut added = false;
-        for window in windows {
-            if let Some((Domain::Event, cleanup)) = self.cleanup(&window) {
-                if cleanup <= self.watermark {
-                    continue;
-                }
+        let added = match self.assign {
+            Assign::Time(WindowAssigner::Session { gap }) => {
+                let window = TimeWindow {
+                    start: timestamp,
+                    end: timestamp.saturating_add(gap),
+                };
+                self.add_to_session(&key, window, timestamp, &record.value, out)?
             }
-            added = true;
-            let states = self.keys.entry(key.clone()).or_default();
-            let index = match states.iter().position(|s| s.window == window) {
-                Some(i) => i,
-                None => {
-                    states.push(WindowState {
-                        window,
-                        records: Vec::new(),
-                        counter: 0,
-                    });
-                    states.len() - 1
+            assign => {
+                let mut windows: SmallVec<[TimeWindow; 4]> = SmallVec::new();
+                match assign {
+                    Assign::Global => windows.push(GLOBAL),
+                    Assign::Time(assigner) => assigner.assign(timestamp, |w| windows.push(w)),
                 }
-            };
-            states[index]
-                .records
-                .push((timestamp, record.value.clone()));
-            self.with_trigger(&key, index, out, |trigger, window, ctx| {
-                trigger.on_element(&record.value, timestamp, window, ctx)
-            })?;
-            if let Some((domain, at)) = self.cleanup(&window) {
-                let id = (key.clone(), window);
-                match domain {
-                    Domain::Event => self.event_timers.register(&id, at),
-                    Domain::Processing => self.processing_timers.register(&id, at),
+                let mut added = false;
+                for window in windows {
+                    if self.is_late(&window) {
+                        continue;
+                    }
+                    added = true;
+                    let states = self.keys.entry(key.clone()).or_default();
+                    let index = match states.iter().position(|s| s.window == window) {
+                        Some(i) => i,
+                        None => {
+                            states.push(WindowState {
+                                window,
+                                records: Vec::new(),
+                                counter: 0,
+                            });
+                            states.len() - 1
+                        }
+                    };
+                    self.add_record(&key, index, timestamp, &record.value, out)?;
                 }
+                added
             }
-        }
+        };
         let late =
             !self.processing_time && timestamp.saturating_add(self.lateness) <= self.watermark;
         if !added && late {
