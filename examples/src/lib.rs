@@ -3,6 +3,7 @@
 //! built-in text, and the one-line error exit every example uses.
 
 pub mod duration;
+pub mod graph_input;
 pub mod wordcount;
 
 /// Sets up `tracing` to stderr, at `warn` unless `RUST_LOG` says otherwise.
