@@ -2,7 +2,7 @@
 //! Graph500 Kronecker (RMAT) graph by default, or an edge-list file.
 
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use eddy_gelly::{Csr, Kronecker};
@@ -62,4 +62,43 @@ pub fn generated(scale: u32, directed: bool, seed: u64, threads: usize) -> Resul
         .seed(seed)
         .threads(threads)
         .build(directed)?)
+}
+
+/// The input flags the graph examples share.
+#[derive(clap::Args, Debug)]
+pub struct GraphInput {
+    /// Edge list (`src dst` per line); without it a Kronecker graph is generated.
+    #[arg(long, value_name = "FILE")]
+    pub edges: Option<PathBuf>,
+    /// Treat the edges as directed.
+    #[arg(long)]
+    pub directed: bool,
+    /// Scale of the generated graph (2^scale vertices, 16 edges per vertex).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=26))]
+    pub scale: u32,
+    /// Seed of the generated graph.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads [default: the number of cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl GraphInput {
+    /// The worker threads to use.
+    pub fn threads(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    /// The graph: the edge list if given, else a generated one.
+    ///
+    /// # Errors
+    /// As [`load_edge_list`].
+    pub fn load(&self) -> Result<Csr> {
+        match &self.edges {
+            Some(path) => load_edge_list(path, self.directed, self.threads()),
+            None => generated(self.scale, self.directed, self.seed, self.threads()),
+        }
+    }
 }

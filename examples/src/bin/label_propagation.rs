@@ -7,11 +7,10 @@
 //! ```
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use eddy_examples::graph_input::{generated, load_edge_list};
+use eddy_examples::graph_input::GraphInput;
 use eddy_examples::{fail, init_logging, EXIT_BAD_INPUT};
 use eddy_gelly::{Cdlp, GellyLabelPropagation};
 
@@ -19,29 +18,16 @@ use eddy_gelly::{Cdlp, GellyLabelPropagation};
 /// or, with --gelly, Flink Gelly's LabelPropagation. Prints the K largest communities as
 /// `label size`.
 #[derive(Parser, Debug)]
-#[command(name = "label_propagation", version, about, long_about = None)]
+#[command(name = "label_propagation", version)]
 struct Args {
-    /// Edge list (`src dst` per line); without it a Kronecker graph is generated.
-    #[arg(long, value_name = "FILE")]
-    edges: Option<PathBuf>,
-    /// Treat the edges as directed.
-    #[arg(long)]
-    directed: bool,
-    /// Scale of the generated graph (2^scale vertices, 16 edges per vertex).
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=26))]
-    scale: u32,
-    /// Seed of the generated graph.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    #[command(flatten)]
+    input: GraphInput,
     /// Iterations (CDLP: exactly this many; Gelly: at most).
     #[arg(long, default_value_t = 10)]
     iterations: usize,
     /// Flink Gelly's variant (in-neighbours, ties to the larger label, stops early).
     #[arg(long)]
     gelly: bool,
-    /// Worker threads [default: the number of cores].
-    #[arg(long)]
-    threads: Option<usize>,
     /// How many communities to print.
     #[arg(long, default_value_t = 10)]
     top: usize,
@@ -50,15 +36,12 @@ struct Args {
 fn main() {
     init_logging();
     let args = Args::parse();
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = args.input.threads();
     let start = Instant::now();
-    let graph = match &args.edges {
-        Some(path) => load_edge_list(path, args.directed, threads),
-        None => generated(args.scale, args.directed, args.seed, threads),
-    }
-    .unwrap_or_else(|e| fail("label_propagation", format!("{e:#}"), EXIT_BAD_INPUT));
+    let graph = args
+        .input
+        .load()
+        .unwrap_or_else(|e| fail("label_propagation", format!("{e:#}"), EXIT_BAD_INPUT));
     let loaded = start.elapsed();
     let labels = if args.gelly {
         GellyLabelPropagation::new()

@@ -6,40 +6,26 @@
 //!     [--damping-factor F] [--threads N] [--top K]
 //! ```
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use eddy_examples::graph_input::{generated, load_edge_list};
+use eddy_examples::graph_input::GraphInput;
 use eddy_examples::{fail, init_logging, EXIT_BAD_INPUT};
 use eddy_gelly::PageRank;
 
 /// PageRank with dangling mass spread evenly and a fixed number of iterations; prints the K
 /// highest-ranked vertices as `vertex score`.
 #[derive(Parser, Debug)]
-#[command(name = "pagerank", version, about, long_about = None)]
+#[command(name = "pagerank", version)]
 struct Args {
-    /// Edge list (`src dst` per line); without it a Kronecker graph is generated.
-    #[arg(long, value_name = "FILE")]
-    edges: Option<PathBuf>,
-    /// Treat the edges as directed.
-    #[arg(long)]
-    directed: bool,
-    /// Scale of the generated graph (2^scale vertices, 16 edges per vertex).
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=26))]
-    scale: u32,
-    /// Seed of the generated graph.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    #[command(flatten)]
+    input: GraphInput,
     /// Iterations.
     #[arg(long, default_value_t = 20)]
     iterations: usize,
     /// Damping factor.
     #[arg(long, default_value_t = 0.85)]
     damping_factor: f64,
-    /// Worker threads [default: the number of cores].
-    #[arg(long)]
-    threads: Option<usize>,
     /// How many vertices to print.
     #[arg(long, default_value_t = 10)]
     top: usize,
@@ -48,15 +34,12 @@ struct Args {
 fn main() {
     init_logging();
     let args = Args::parse();
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = args.input.threads();
     let start = Instant::now();
-    let graph = match &args.edges {
-        Some(path) => load_edge_list(path, args.directed, threads),
-        None => generated(args.scale, args.directed, args.seed, threads),
-    }
-    .unwrap_or_else(|e| fail("pagerank", format!("{e:#}"), EXIT_BAD_INPUT));
+    let graph = args
+        .input
+        .load()
+        .unwrap_or_else(|e| fail("pagerank", format!("{e:#}"), EXIT_BAD_INPUT));
     let loaded = start.elapsed();
     let ranks = PageRank::new()
         .iterations(args.iterations)
