@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 /// Raises an alert when an account makes a transaction under 1.00 and then, within one
 /// minute, one over 500.00. Alerts are CSV lines `account,small_ts,small_amount,large_ts,large_amount`.
 #[derive(Parser, Debug)]
-#[command(name = "fraud_detection", version, about, long_about = None)]
+#[command(name = "fraud_detection", version)]
 struct Args {
     /// Transactions as CSV with header `account,ts,amount` (ts in ms), in arrival order.
     #[arg(long, value_name = "FILE.csv")]

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// Pairs START and END events per key and writes `key,duration_ms` for each pair.
 #[derive(Parser, Debug)]
-#[command(name = "start_end_duration", version, about, long_about = None)]
+#[command(name = "start_end_duration", version)]
 struct Args {
     /// Input CSV with header `key,ts,kind` (ts in integer ms; kind START or END; other kinds
     /// are ignored), rows in arrival order.

@@ -23,7 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// arriving after that within the allowed lateness); the last row for a window is final. End
 /// of input fires every window.
 #[derive(Parser, Debug)]
-#[command(name = "window_aggregate", version, about, long_about = None)]
+#[command(name = "window_aggregate", version)]
 struct Args {
     /// Input CSV with header `key,ts,value` (ts in integer ms), rows in arrival order.
     #[arg(long, value_name = "FILE.csv")]

@@ -15,7 +15,7 @@ use eddy_examples::{fail, init_logging, EXIT_BAD_INPUT};
 
 /// Counts words: lowercased, split on every character that is not ASCII [a-z0-9_].
 #[derive(Parser, Debug)]
-#[command(name = "wordcount", version, about, long_about = None)]
+#[command(name = "wordcount", version)]
 struct Args {
     /// A text file to count (repeat for several). Without any, a built-in text is counted.
     #[arg(long = "input", value_name = "FILE")]
