@@ -31,6 +31,8 @@
 //! - `buffer`: the shared buffer of partial matches ([`SharedBuffer`]).
 //! - `event_time`: out-of-order input to timestamp order ([`EventTimeBuffer`]).
 //! - [`operator`]: a pattern over a keyed DataStream ([`operator::pattern`]).
+//! - [`sql`]: the MATCH_RECOGNIZE text form: parser, row pattern matcher (Trino's semantics)
+//!   and its keyed operator ([`sql::operator::match_recognize`]).
 
 mod buffer;
 mod compile;
@@ -41,6 +43,7 @@ pub mod json;
 pub mod nfa;
 pub mod operator;
 mod pattern;
+pub mod sql;
 
 pub use buffer::SharedBuffer;
 pub use condition::{Cond, Context, IterativeFn, SimpleFn};

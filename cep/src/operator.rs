@@ -65,6 +65,10 @@ pub enum CepEvent<K, T> {
     Late(T),
 }
 
+/// Names of the operator's checkpointed state besides the per-key NFA state.
+const QUEUE: &str = "cep due keys";
+const WATERMARK: &str = "cep watermark";
+
 /// The per-key state of the operator.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(bound(
@@ -335,7 +339,37 @@ impl<T: Data, K: Key> Operator<T, CepEvent<K, T>> for CepOperator<T, K> {
         self.name = ctx.name.to_string();
         self.clock = Some(ctx.clock.clone());
         self.state = Some(value_state(ctx.state, StateDescriptor::new("cep"))?);
+        // Partial matches and buffered events are in the keyed state above; the queue of keys
+        // waiting for the watermark, and the watermark itself, are restored here.
+        let mut due: Vec<(K, (Timestamp, u64))> = ctx.restored().keyed_entries(QUEUE)?;
+        due.sort_by_key(|(_, order)| *order);
+        for (key, (at, _)) in due {
+            self.enqueue(at, key);
+        }
+        let watermarks: Vec<Timestamp> = ctx.restored().operator_state(WATERMARK)?;
+        let own = if watermarks.len() == ctx.parallelism as usize {
+            watermarks.get(ctx.subtask as usize).copied()
+        } else {
+            watermarks.into_iter().min()
+        };
+        if let Some(watermark) = own {
+            self.watermark = watermark;
+        }
         Ok(())
+    }
+
+    fn snapshot_state(
+        &mut self,
+        _: &eddy_runtime::CheckpointBarrier,
+        writer: &mut eddy_runtime::checkpoint::SnapshotWriter,
+    ) -> eddy_runtime::Result<()> {
+        let due: Vec<(&K, (Timestamp, u64))> = self
+            .queue
+            .iter()
+            .map(|Reverse(d)| (&d.key, (d.at, d.seq)))
+            .collect();
+        writer.keyed_entries(QUEUE, due.iter().map(|(k, order)| (*k, order)))?;
+        writer.operator_state(WATERMARK, &self.watermark)
     }
 
     fn process_record(

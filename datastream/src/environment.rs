@@ -5,10 +5,16 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use eddy_runtime::checkpoint::CheckpointStorage;
+use eddy_runtime::checkpoint::{CheckpointConfig, LocalCheckpointStorage, RestartStrategy};
 use eddy_runtime::{
     Data, ExecutionConfig, JobGraph, JobResult, OperatorMetrics, Partitioner, Result, RuntimeMode,
 };
 
+use crate::sinks::exactly_once::{commit_all, remove_parts, FinalCommits};
 use crate::sinks::file::{settle, PendingFiles};
 use crate::sources::collection::CollectionSource;
 use crate::sources::csv_file::CsvSource;
@@ -51,6 +57,10 @@ pub(crate) struct EnvironmentInner {
     pub(crate) graph: JobGraph,
     pub(crate) config: ExecutionConfig,
     pub(crate) pending_files: PendingFiles,
+    /// Exactly-once file sinks waiting for the job's success.
+    pub(crate) final_commits: FinalCommits,
+    /// Set when the job starts with checkpointing: file sinks then commit with checkpoints.
+    pub(crate) exactly_once_sinks: Arc<AtomicBool>,
 }
 
 /// The context of a streaming job: configure it, create sources, then [`execute`](Self::execute).
@@ -92,6 +102,8 @@ impl StreamExecutionEnvironment {
                 graph: JobGraph::new(),
                 config,
                 pending_files: PendingFiles::default(),
+                final_commits: FinalCommits::default(),
+                exactly_once_sinks: Arc::default(),
             })),
         }
     }
@@ -137,6 +149,92 @@ impl StreamExecutionEnvironment {
     /// Sets the number of records per channel batch (default 1024).
     pub fn set_batch_size(&self, records: usize) -> &Self {
         self.inner.borrow_mut().config.batch_size = records.max(1);
+        self
+    }
+
+    /// Takes a checkpoint every `interval` into `dir` (Flink's `enableCheckpointing`), with
+    /// exactly-once file sinks. On start, the job restores from the latest complete
+    /// checkpoint of the same job name in `dir`, if there is one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let dir = std::env::temp_dir().join(format!("eddy-ckpt-doc-{}", std::process::id()));
+    /// let out = eddy_datastream::example(|env| {
+    ///     env.enable_checkpointing(Duration::from_millis(50), &dir);
+    ///     env.from_collection(vec![1, 2, 3]).map(|x: i32| x * 2)
+    /// });
+    /// assert_eq!(out, vec![2, 4, 6]);
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// ```
+    pub fn enable_checkpointing(&self, interval: Duration, dir: impl Into<PathBuf>) -> &Self {
+        let mut inner = self.inner.borrow_mut();
+        let savepoint_at_end = inner
+            .config
+            .checkpointing
+            .take()
+            .and_then(|c| c.savepoint_at_end);
+        let mut config = CheckpointConfig::new(dir, interval);
+        config.savepoint_at_end = savepoint_at_end;
+        inner.config.checkpointing = Some(config);
+        self
+    }
+
+    /// Replaces the whole checkpoint configuration (mode, timeout, pause, retention...).
+    pub fn set_checkpoint_config(&self, config: CheckpointConfig) -> &Self {
+        self.inner.borrow_mut().config.checkpointing = Some(config);
+        self
+    }
+
+    /// The checkpoint configuration, if checkpointing is on.
+    pub fn checkpoint_config(&self) -> Option<CheckpointConfig> {
+        self.inner.borrow().config.checkpointing.clone()
+    }
+
+    /// Takes a savepoint into `dir` when every source has reached the end of its input,
+    /// before the job finishes (and before event time ends, so windows still open are in it).
+    /// Works with or without periodic checkpoints.
+    pub fn set_savepoint_at_end(&self, dir: impl Into<PathBuf>) -> &Self {
+        let dir = dir.into();
+        let mut inner = self.inner.borrow_mut();
+        let config = inner.config.checkpointing.get_or_insert_with(|| {
+            // Savepoints only: no periodic checkpoint ever falls due.
+            CheckpointConfig::new(dir.clone(), Duration::from_secs(u64::MAX / 4))
+        });
+        config.savepoint_at_end = Some(dir);
+        self
+    }
+
+    /// Starts from this checkpoint or savepoint (its directory or `_metadata` file) rather
+    /// than from the latest checkpoint of the checkpoint directory.
+    pub fn restore_from(&self, path: impl Into<PathBuf>) -> &Self {
+        self.inner.borrow_mut().config.restore_from = Some(path.into());
+        self
+    }
+
+    /// Starts even if the checkpoint holds state of operators the job no longer has.
+    pub fn allow_non_restored_state(&self, allow: bool) -> &Self {
+        self.inner.borrow_mut().config.allow_non_restored_state = allow;
+        self
+    }
+
+    /// What happens when a task fails: restart from the latest checkpoint, or fail.
+    pub fn set_restart_strategy(&self, strategy: RestartStrategy) -> &Self {
+        self.inner.borrow_mut().config.restart_strategy = strategy;
+        self
+    }
+
+    /// Keeps keyed state in RocksDB (one database per subtask, in a temporary directory)
+    /// instead of on the heap: for state larger than memory, with incremental checkpoints.
+    pub fn use_rocksdb_state_backend(&self) -> &Self {
+        self.inner.borrow_mut().config.state_backend =
+            eddy_runtime::state::StateBackendKind::RocksDb { dir: None };
+        self
+    }
+
+    /// Limits every source to `records_per_second` (over all its subtasks): for tests and
+    /// demos that need a job to run for a while.
+    pub fn set_source_throttle(&self, records_per_second: f64) -> &Self {
+        self.inner.borrow_mut().config.source_throttle = Some(records_per_second.max(0.001));
         self
     }
 
@@ -246,11 +344,21 @@ impl StreamExecutionEnvironment {
         job_name: &str,
         mut progress: impl FnMut(&[OperatorMetrics]),
     ) -> Result<JobResult> {
-        let (graph, config, pending) = {
+        let (graph, mut config, pending, finals) = {
             let mut inner = self.inner.borrow_mut();
             let graph = std::mem::take(&mut inner.graph);
-            (graph, inner.config.clone(), inner.pending_files.clone())
+            let checkpointing = inner.config.checkpointing.is_some();
+            inner
+                .exactly_once_sinks
+                .store(checkpointing, Ordering::Relaxed);
+            (
+                graph,
+                inner.config.clone(),
+                inner.pending_files.clone(),
+                inner.final_commits.clone(),
+            )
         };
+        config.job_id = job_id(job_name);
         tracing::info!(
             job = job_name,
             parallelism = config.parallelism,
@@ -260,6 +368,13 @@ impl StreamExecutionEnvironment {
         drop(graph);
         settle(&pending, result.is_ok())?;
         let result = result?;
+        if let Some(checkpointing) = &config.checkpointing {
+            // Order matters for a crash in between: assemble outputs from committed parts,
+            // then drop the checkpoints (a rerun now starts afresh), then the parts.
+            let parts = commit_all(&finals)?;
+            LocalCheckpointStorage::new(&checkpointing.dir, &config.job_id, None).discard_all();
+            remove_parts(&parts);
+        }
         tracing::info!(job = job_name, duration = ?result.duration, mode = ?result.mode, "job finished");
         Ok(result)
     }
@@ -293,5 +408,25 @@ impl StreamExecutionEnvironment {
             .graph
             .connect(input.node, to, partitioner)
             .expect("streams of one environment connect with matching types");
+    }
+}
+
+/// The job id under which a job's checkpoints are kept: its name, lowercased, with every
+/// character that is not a letter or digit replaced by `-`.
+fn job_id(job_name: &str) -> String {
+    let id: String = job_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if id.is_empty() {
+        "job".into()
+    } else {
+        id
     }
 }

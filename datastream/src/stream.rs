@@ -22,6 +22,7 @@ use crate::process::FunctionBuilder;
 use crate::process::{KeyedProcessFunction, KeyedProcessOperator, StateContext};
 use crate::side_output::SideOutputs;
 use crate::sinks::collect::{CollectSink, CollectedStream};
+use crate::sinks::exactly_once::ExactlyOnceFileSink;
 use crate::sinks::file::FileSink;
 use crate::sinks::print::PrintSink;
 use crate::sinks::{display_line, Encoder};
@@ -78,6 +79,14 @@ impl<T: Data> DataStream<T> {
             .borrow_mut()
             .graph
             .set_parallelism(self.node, parallelism);
+        self
+    }
+
+    /// Sets the stable uid of the operator that produces this stream: checkpoints and
+    /// savepoints find its state by it, so set one on stateful operators of jobs whose graph
+    /// may change between a savepoint and its restore (by default the uid is the name).
+    pub fn uid(self, uid: &str) -> Self {
+        self.env.inner.borrow_mut().graph.set_uid(self.node, uid);
         self
     }
 
@@ -314,14 +323,31 @@ impl<T: Data> DataStream<T> {
         encode: Encoder<T>,
         header: Option<Vec<u8>>,
     ) {
-        let pending = self.env.inner.borrow().pending_files.clone();
+        let (pending, finals, exactly_once) = {
+            let inner = self.env.inner.borrow();
+            (
+                inner.pending_files.clone(),
+                inner.final_commits.clone(),
+                inner.exactly_once_sinks.clone(),
+            )
+        };
         let sink = self.transform::<()>(name, move || {
-            Box::new(FileSink::new(
-                destination.clone(),
-                encode.clone(),
-                pending.clone(),
-                header.clone(),
-            ))
+            // Decided when the job starts: with checkpoints, files are committed with them.
+            if exactly_once.load(std::sync::atomic::Ordering::Relaxed) {
+                Box::new(ExactlyOnceFileSink::new(
+                    destination.clone(),
+                    encode.clone(),
+                    header.clone(),
+                    finals.clone(),
+                ))
+            } else {
+                Box::new(FileSink::new(
+                    destination.clone(),
+                    encode.clone(),
+                    pending.clone(),
+                    header.clone(),
+                ))
+            }
         });
         let _ = sink.set_parallelism(1);
     }

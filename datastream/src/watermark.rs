@@ -18,7 +18,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eddy_runtime::{Operator, Output, Record, Result, StreamStatus, Timestamp, Watermark};
+use eddy_runtime::checkpoint::SnapshotWriter;
+use eddy_runtime::{
+    Operator, OperatorContext, Output, Record, Result, StreamStatus, Timestamp, Watermark,
+};
 
 use crate::function::ClockCheck;
 
@@ -117,6 +120,9 @@ impl<T> WatermarkStrategy<T> {
     }
 }
 
+/// The name of the operator state: the largest timestamp seen and the watermark emitted.
+const WATERMARK_STATE: &str = "watermark generator";
+
 /// Assigns timestamps and generates watermarks; upstream watermarks are dropped, except the
 /// final one that ends event time (as Flink's `TimestampsAndWatermarksOperator`).
 pub(crate) struct TimestampsAndWatermarks<T> {
@@ -186,6 +192,26 @@ impl<T: Send> Operator<T, T> for TimestampsAndWatermarks<T> {
             return out.emit_watermark(watermark);
         }
         Ok(())
+    }
+
+    fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
+        // Continue from the largest timestamp seen before the checkpoint, so that lateness is
+        // judged after a restore exactly as it would have been without the failure.
+        let mine =
+            crate::function::restore_own::<(Option<Timestamp>, Timestamp)>(ctx, WATERMARK_STATE)?;
+        if let Some((max_timestamp, emitted)) = mine {
+            self.max_timestamp = max_timestamp;
+            self.emitted = Watermark(emitted);
+        }
+        Ok(())
+    }
+
+    fn snapshot_state(
+        &mut self,
+        _: &eddy_runtime::CheckpointBarrier,
+        writer: &mut SnapshotWriter,
+    ) -> Result<()> {
+        writer.operator_state(WATERMARK_STATE, &(self.max_timestamp, self.emitted.0))
     }
 
     fn flush(&mut self, out: &mut dyn Output<T>) -> Result<()> {

@@ -2,6 +2,9 @@
 //! (also used by the benchmarks' plain-loop baseline, so both count the same words), the
 //! built-in text, and the one-line error exit every example uses.
 
+pub mod checkpointing;
+pub mod connected_components;
+pub mod csv_table;
 pub mod duration;
 pub mod graph_input;
 pub mod wordcount;

@@ -309,13 +309,14 @@ fn missing_files() {
 }
 
 #[test]
-fn sql_mode_is_not_yet_supported() {
+fn sql_mode_rejects_what_is_not_match_recognize() {
+    // The --sql path itself is tested in cep_match_sql_cli.rs.
     let c = Case::new();
     c.file("q.sql", "SELECT 1");
     c.file("e.jsonl", "{\"ts\": 1}\n");
     assert_bad(
         &c.run(&["--sql", "q.sql", "--events", "e.jsonl"]),
-        &["not yet supported"],
+        &["q.sql:1:8: bad SQL"],
     );
     // --pattern and --sql exclude each other; one is required
     assert_eq!(c.run(&["--events", "e.jsonl"]).status.code(), Some(2));

@@ -65,6 +65,8 @@ pub struct CheckpointBarrier {
     pub id: u64,
     /// When the coordinator triggered it, in milliseconds since the epoch.
     pub triggered_at: Timestamp,
+    /// Whether it is a savepoint's barrier (always aligned).
+    pub savepoint: bool,
 }
 
 /// Whether a stream currently carries records (Flink's watermark status). An idle input is

@@ -51,6 +51,15 @@ pub enum Error {
     /// The job was cancelled.
     #[error("job cancelled")]
     Cancelled,
+    /// A checkpoint or savepoint file is missing, corrupt, truncated, of another format
+    /// version, or of another job.
+    #[error("{}: {message}", path.display())]
+    Checkpoint {
+        /// The file or directory at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A bug in Eddy: an invariant that should hold did not.
     #[error("internal error (a bug in Eddy): {0}")]
     Internal(String),

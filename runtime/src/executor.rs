@@ -8,14 +8,22 @@
 //!    two operators run in one task, records passed by a direct call;
 //! 4. every other node heads a chain and gets one bounded input queue per subtask.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::channel::DEFAULT_BATCH_SIZE;
-use crate::graph::{AnyBox, JobGraph, WriterSpec};
+use crate::checkpoint::config::{CheckpointConfig, CheckpointingMode, RestartStrategy};
+use crate::checkpoint::coordinator::{CheckpointCoordinator, CheckpointHub, OperatorInfo};
+use crate::checkpoint::storage::{
+    backend_dir_name, CheckpointStorage, LoadedCheckpoint, LocalCheckpointStorage, SHARED_DIR,
+};
+use crate::checkpoint::RestoredState;
+use crate::graph::{AnyBox, JobGraph, SourceTaskSpec, WriterSpec};
 use crate::operator::{RuntimeMode, SourceContext};
-use crate::partition::{PartitionKind, DEFAULT_MAX_PARALLELISM};
+use crate::partition::{KeyGroupRange, PartitionKind, DEFAULT_MAX_PARALLELISM};
 use crate::task::{panic_message, NodeMetrics, SubtaskInfo, TaskBody};
 use crate::time::{system_clock, Clock};
 use crate::{Error, Result};
@@ -37,6 +45,21 @@ pub struct ExecutionConfig {
     pub queue_batches_per_channel: usize,
     /// Processing time for timers and state TTL.
     pub clock: Arc<dyn Clock>,
+    /// Names the job: its checkpoints live in `<checkpoint dir>/<job_id>/`.
+    pub job_id: String,
+    /// Checkpointing, when enabled.
+    pub checkpointing: Option<CheckpointConfig>,
+    /// Restore from this checkpoint or savepoint (its directory or `_metadata` file) instead
+    /// of the latest checkpoint in the checkpoint directory.
+    pub restore_from: Option<PathBuf>,
+    /// Start even when the checkpoint holds state of an operator the job no longer has.
+    pub allow_non_restored_state: bool,
+    /// What to do when a task fails.
+    pub restart_strategy: RestartStrategy,
+    /// At most this many records per second from each source (over all its subtasks).
+    pub source_throttle: Option<f64>,
+    /// Where keyed state lives.
+    pub state_backend: crate::state::StateBackendKind,
 }
 
 impl Default for ExecutionConfig {
@@ -49,6 +72,13 @@ impl Default for ExecutionConfig {
             batch_size: DEFAULT_BATCH_SIZE,
             queue_batches_per_channel: 4,
             clock: system_clock(),
+            job_id: "job".into(),
+            checkpointing: None,
+            restore_from: None,
+            allow_non_restored_state: false,
+            restart_strategy: RestartStrategy::None,
+            source_throttle: None,
+            state_backend: crate::state::StateBackendKind::Heap,
         }
     }
 }
@@ -77,6 +107,14 @@ pub struct JobResult {
     pub mode: RuntimeMode,
     /// One entry per operator, in graph order.
     pub operators: Vec<OperatorMetrics>,
+    /// The checkpoint or savepoint the job started from.
+    pub restored_from: Option<PathBuf>,
+    /// The newest checkpoint completed during the (last) run, 0 if none.
+    pub last_checkpoint: u64,
+    /// Where the savepoint taken at the end of input went.
+    pub savepoint: Option<PathBuf>,
+    /// How often the job restarted after a task failure.
+    pub restarts: u32,
 }
 
 impl JobResult {
@@ -110,10 +148,189 @@ pub fn execute_observed(
     config: &ExecutionConfig,
     progress: &mut dyn FnMut(&[OperatorMetrics]),
 ) -> Result<JobResult> {
-    let start = Instant::now();
     let plan = Plan::new(graph, config)?;
+    let storage: Option<Arc<dyn CheckpointStorage>> = config.checkpointing.as_ref().map(|c| {
+        Arc::new(LocalCheckpointStorage::new(
+            &c.dir,
+            &config.job_id,
+            c.savepoint_at_end.clone(),
+        )) as Arc<dyn CheckpointStorage>
+    });
+    let mut restore = match (&config.restore_from, &storage) {
+        (Some(path), _) => Some(LoadedCheckpoint::load(path, None)?),
+        (None, Some(storage)) => LoadedCheckpoint::latest(storage.as_ref(), &config.job_id)?,
+        (None, None) => None,
+    };
+    let mut restarts = 0;
+    let mut failures: Vec<Instant> = Vec::new();
+    loop {
+        if let Some(loaded) = &restore {
+            check_compatible(loaded, &plan, config)?;
+            tracing::info!(from = %loaded.dir.display(), "restoring");
+        }
+        let attempt = run_attempt(graph, config, &plan, restore.as_ref(), &storage, progress);
+        match attempt {
+            Ok(mut result) => {
+                result.restarts = restarts;
+                result.restored_from = restore.map(|r| r.dir);
+                return Ok(result);
+            }
+            Err(error) => {
+                let Some(delay) = restart_delay(&config.restart_strategy, restarts, &mut failures)
+                else {
+                    return Err(error);
+                };
+                if matches!(error, Error::InvalidGraph(_)) {
+                    return Err(error);
+                }
+                tracing::warn!(%error, restart = restarts + 1, "task failed; restarting the job");
+                std::thread::sleep(delay);
+                restarts += 1;
+                if let Some(storage) = &storage {
+                    if let Some(latest) =
+                        LoadedCheckpoint::latest(storage.as_ref(), &config.job_id)?
+                    {
+                        restore = Some(latest);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How long to wait before restarting after a failure, or `None` to give up.
+fn restart_delay(
+    strategy: &RestartStrategy,
+    restarts: u32,
+    failures: &mut Vec<Instant>,
+) -> Option<Duration> {
+    match *strategy {
+        RestartStrategy::None => None,
+        RestartStrategy::FixedDelay { attempts, delay } => (restarts < attempts).then_some(delay),
+        RestartStrategy::FailureRate {
+            max_failures,
+            interval,
+            delay,
+        } => {
+            let now = Instant::now();
+            failures.push(now);
+            failures.retain(|at| now.duration_since(*at) <= interval);
+            (failures.len() as u32 <= max_failures).then_some(delay)
+        }
+    }
+}
+
+/// Refuses a checkpoint that cannot be restored into this job.
+fn check_compatible(
+    loaded: &LoadedCheckpoint,
+    plan: &Plan,
+    config: &ExecutionConfig,
+) -> Result<()> {
+    let meta = &loaded.metadata;
+    let at = || loaded.dir.join(crate::checkpoint::metadata::METADATA_FILE);
+    if meta.max_parallelism != config.max_parallelism {
+        return Err(Error::Checkpoint {
+            path: at(),
+            message: format!(
+                "taken with max parallelism {}, the job has {} (key groups cannot be remapped)",
+                meta.max_parallelism, config.max_parallelism
+            ),
+        });
+    }
+    if !config.allow_non_restored_state {
+        for operator in &meta.operators {
+            let has_state = loaded.operators[&operator.uid]
+                .iter()
+                .any(|(_, snapshot)| !snapshot.is_empty());
+            if has_state && !plan.uids.contains(&operator.uid) {
+                return Err(Error::Checkpoint {
+                    path: at(),
+                    message: format!(
+                        "holds state of operator '{}', which this job does not have \
+                         (allow non-restored state to skip it)",
+                        operator.uid
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The state of subtask `subtask` of node `node` in a restored checkpoint.
+fn restored_state(
+    restore: Option<&LoadedCheckpoint>,
+    plan: &Plan,
+    node: usize,
+    key_groups: KeyGroupRange,
+) -> RestoredState {
+    let Some(loaded) = restore else {
+        return RestoredState::empty();
+    };
+    let Some(subtasks) = loaded.operators.get(&plan.uids[node]) else {
+        return RestoredState::assemble(key_groups, []);
+    };
+    // Every old subtask: operator state is a union; keyed state is filtered by group.
+    let mut restored =
+        RestoredState::assemble(key_groups, subtasks.iter().map(|(_, snapshot)| snapshot));
+    for (file, snapshot) in subtasks {
+        if let Some(manifest) = &snapshot.backend {
+            if file.key_groups.overlaps(&key_groups) {
+                restored.add_backend_snapshot(
+                    manifest.clone(),
+                    loaded.dir.join(backend_dir_name(&file.file)),
+                    loaded.dir.parent().map(|job| job.join(SHARED_DIR)),
+                );
+            }
+        }
+    }
+    restored
+}
+
+/// One run of the job, from `restore` or from scratch.
+fn run_attempt(
+    graph: &JobGraph,
+    config: &ExecutionConfig,
+    plan: &Plan,
+    restore: Option<&LoadedCheckpoint>,
+    storage: &Option<Arc<dyn CheckpointStorage>>,
+    progress: &mut dyn FnMut(&[OperatorMetrics]),
+) -> Result<JobResult> {
+    let start = Instant::now();
     let failed = Arc::new(AtomicBool::new(false));
     let metrics: Vec<Arc<NodeMetrics>> = graph.nodes.iter().map(|_| Arc::default()).collect();
+    let (coordinator, hub) = match (&config.checkpointing, storage) {
+        (Some(checkpointing), Some(storage)) => {
+            let operators = graph
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, node)| OperatorInfo {
+                    uid: plan.uids[i].clone(),
+                    parallelism: plan.parallelism[i],
+                    is_source: node.inputs.is_empty(),
+                })
+                .collect();
+            let first_id = storage
+                .last_id()
+                .max(restore.map_or(0, |r| r.metadata.checkpoint_id))
+                + 1;
+            let (coordinator, hub) = CheckpointCoordinator::new(
+                checkpointing.clone(),
+                storage.clone(),
+                config.job_id.clone(),
+                config.max_parallelism,
+                operators,
+                first_id,
+            );
+            (Some(coordinator), Some(hub))
+        }
+        _ => (None, None),
+    };
+    let aligned = config
+        .checkpointing
+        .as_ref()
+        .is_none_or(|c| c.mode == CheckpointingMode::ExactlyOnce);
     let mut tasks = Vec::new();
     {
         // Queues of every chain head; dropped (with the executor's senders) before the tasks
@@ -135,10 +352,12 @@ pub fn execute_observed(
         }
         let builder = TaskBuilder {
             graph,
-            plan: &plan,
+            plan,
             config,
             queues: &queues,
             metrics: &metrics,
+            hub: hub.clone(),
+            restore,
         };
         for (i, node) in graph.nodes.iter().enumerate() {
             if !plan.is_head[i] {
@@ -152,23 +371,32 @@ pub fn execute_observed(
                         subtask: s,
                         parallelism: plan.parallelism[i],
                     };
-                    node.imp.source_task(
-                        node.name.as_str().into(),
+                    let restored = restored_state(restore, plan, i, info.key_groups());
+                    node.imp.source_task(SourceTaskSpec {
+                        name: node.name.as_str().into(),
                         context,
+                        info,
+                        restored,
                         output,
-                        failed.clone(),
-                    )?
+                        failed: failed.clone(),
+                        throttle: config
+                            .source_throttle
+                            .map(|rate| rate / plan.parallelism[i] as f64),
+                    })?
                 } else {
+                    let restored = restored_state(restore, plan, i, info.key_groups());
                     let head = node.imp.chain(
                         node.name.as_str().into(),
                         info,
+                        restored,
                         output,
                         metrics[i].clone(),
                     )?;
                     let receiver = receivers[i]
                         .next()
                         .ok_or_else(|| Error::Internal("chain head without a queue".into()))?;
-                    node.imp.input_task(receiver, plan.channels[i], head)?
+                    node.imp
+                        .input_task(receiver, plan.channels[i], head, aligned)?
                 };
                 let name = format!(
                     "{} ({}/{})",
@@ -180,6 +408,20 @@ pub fn execute_observed(
             }
         }
     }
+    let job_done = Arc::new(AtomicBool::new(false));
+    let coordinator_thread = match coordinator {
+        Some(coordinator) => {
+            let (job_done, fail_job) = (job_done.clone(), failed.clone());
+            Some(
+                std::thread::Builder::new()
+                    .name("checkpoint coordinator".into())
+                    .spawn(move || coordinator.run(&job_done, &fail_job))
+                    .map_err(|e| Error::Internal(format!("cannot start the coordinator: {e}")))?,
+            )
+        }
+        None => None,
+    };
+    drop(hub);
     let heads: Vec<usize> = tasks.iter().map(|(_, _, head)| *head).collect();
     let handles = tasks
         .into_iter()
@@ -214,6 +456,13 @@ pub fn execute_observed(
             Err(panic) => failures.push((Instant::now(), Error::Internal(panic_message(&*panic)))),
         }
     }
+    job_done.store(true, Ordering::Release);
+    let report = match coordinator_thread.map(|t| t.join()) {
+        None => Default::default(),
+        Some(Ok(Ok(report))) => report,
+        Some(Ok(Err(error))) => return Err(error),
+        Some(Err(panic)) => return Err(Error::Internal(panic_message(&*panic))),
+    };
     if let Some(error) = root_cause(failures) {
         return Err(error);
     }
@@ -221,6 +470,10 @@ pub fn execute_observed(
         duration: start.elapsed(),
         mode: plan.mode,
         operators: snapshot(&task_wall),
+        restored_from: None,
+        last_checkpoint: report.completed,
+        savepoint: report.savepoint,
+        restarts: 0,
     })
 }
 
@@ -269,6 +522,8 @@ struct Plan {
     /// The head of each node's chain (itself for a head).
     head_of: Vec<usize>,
     mode: RuntimeMode,
+    /// Stable uid of every node: its own, or its name (numbered when names repeat).
+    uids: Vec<String>,
 }
 
 impl Plan {
@@ -361,7 +616,24 @@ impl Plan {
             }
             mode => mode,
         };
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let uids = graph
+            .nodes
+            .iter()
+            .map(|n| {
+                n.uid.clone().unwrap_or_else(|| {
+                    let count = seen.entry(n.name.clone()).or_default();
+                    *count += 1;
+                    if *count == 1 {
+                        n.name.clone()
+                    } else {
+                        format!("{}#{count}", n.name)
+                    }
+                })
+            })
+            .collect();
         Ok(Plan {
+            uids,
             parallelism,
             kinds,
             chained,
@@ -382,16 +654,21 @@ struct TaskBuilder<'a> {
     config: &'a ExecutionConfig,
     queues: &'a [Option<AnyBox>],
     metrics: &'a [Arc<NodeMetrics>],
+    hub: Option<Arc<CheckpointHub>>,
+    restore: Option<&'a LoadedCheckpoint>,
 }
 
 impl TaskBuilder<'_> {
     fn info(&self, node: usize, subtask: u32) -> SubtaskInfo {
         SubtaskInfo {
+            node,
             subtask,
             parallelism: self.plan.parallelism[node],
             max_parallelism: self.config.max_parallelism,
             mode: self.plan.mode,
             clock: self.config.clock.clone(),
+            hub: self.hub.clone(),
+            state_backend: self.config.state_backend.clone(),
         }
     }
 
@@ -405,9 +682,17 @@ impl TaskBuilder<'_> {
             if self.plan.chained[e] {
                 let output = self.output(consumer, info)?;
                 let name = self.graph.nodes[consumer].name.as_str().into();
+                let consumer_info = self.info(consumer, info.subtask);
+                let restored = restored_state(
+                    self.restore,
+                    self.plan,
+                    consumer,
+                    consumer_info.key_groups(),
+                );
                 links.push(self.graph.nodes[consumer].imp.chain(
                     name,
-                    self.info(consumer, info.subtask),
+                    consumer_info,
+                    restored,
                     output,
                     self.metrics[consumer].clone(),
                 )?);

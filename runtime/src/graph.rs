@@ -39,11 +39,12 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::channel::{bounded, ChannelWriter};
+use crate::checkpoint::RestoredState;
 use crate::data::Data;
 use crate::element::Envelope;
 use crate::operator::{Operator, Source, SourceContext};
 use crate::partition::{PartitionKind, Partitioner};
-use crate::state::{HeapStateBackend, StateBackend};
+use crate::state::StateBackend;
 use crate::task::{
     ChainedOperator, FailureFlag, InputTask, Link, NodeMetrics, NodeOutput, SourceTask,
     SubtaskInfo, TaskBody,
@@ -65,6 +66,9 @@ pub struct Node {
     pub parallelism: Option<u32>,
     /// For sources: whether the input is finite.
     pub bounded: Option<bool>,
+    /// A stable id that matches the operator's state in a checkpoint or savepoint to it;
+    /// `None` derives one from the name.
+    pub uid: Option<String>,
     pub(crate) inputs: Vec<usize>,
     pub(crate) outputs: Vec<usize>,
     pub(crate) imp: Box<dyn NodeImpl>,
@@ -151,6 +155,7 @@ impl JobGraph {
             name,
             parallelism: parallelism.filter(|p| *p > 0),
             bounded,
+            uid: None,
             inputs: Vec::new(),
             outputs: Vec::new(),
             imp,
@@ -199,6 +204,13 @@ impl JobGraph {
         }
     }
 
+    /// Sets the stable uid of a node, by which checkpoints and savepoints find its state.
+    pub fn set_uid(&mut self, node: NodeId, uid: &str) {
+        if let Some(n) = self.nodes.get_mut(node.0) {
+            n.uid = Some(uid.to_string());
+        }
+    }
+
     /// Renames a node.
     pub fn rename(&mut self, node: NodeId, name: &str) {
         if let Some(n) = self.nodes.get_mut(node.0) {
@@ -243,11 +255,13 @@ pub(crate) trait NodeImpl: Send + Sync {
     fn writer(&self, spec: WriterSpec<'_>) -> Result<AnyBox>;
     /// This node's output over its consumer links: `Vec<Box<dyn Link<O>>>` -> `NodeOutput<O>`.
     fn output(&self, links: Vec<AnyBox>, metrics: Arc<NodeMetrics>) -> Result<AnyBox>;
-    /// This node's operator in front of `output`: `NodeOutput<O>` -> `Box<dyn Link<I>>`.
+    /// This node's operator in front of `output`: `NodeOutput<O>` -> `Box<dyn Link<I>>`,
+    /// with its state restored from `restored`.
     fn chain(
         &self,
         name: Arc<str>,
         info: SubtaskInfo,
+        restored: RestoredState,
         output: AnyBox,
         metrics: Arc<NodeMetrics>,
     ) -> Result<AnyBox>;
@@ -257,15 +271,21 @@ pub(crate) trait NodeImpl: Send + Sync {
         receiver: AnyBox,
         channels: usize,
         head: AnyBox,
+        aligned: bool,
     ) -> Result<Box<dyn TaskBody>>;
     /// The task of a chain headed by this source.
-    fn source_task(
-        &self,
-        name: Arc<str>,
-        context: SourceContext,
-        output: AnyBox,
-        failed: FailureFlag,
-    ) -> Result<Box<dyn TaskBody>>;
+    fn source_task(&self, spec: SourceTaskSpec) -> Result<Box<dyn TaskBody>>;
+}
+
+/// What the executor hands a source node to build its task.
+pub(crate) struct SourceTaskSpec {
+    pub(crate) name: Arc<str>,
+    pub(crate) context: SourceContext,
+    pub(crate) info: SubtaskInfo,
+    pub(crate) restored: RestoredState,
+    pub(crate) output: AnyBox,
+    pub(crate) failed: FailureFlag,
+    pub(crate) throttle: Option<f64>,
 }
 
 fn downcast<T: 'static>(value: AnyBox, what: &str) -> Result<T> {
@@ -339,27 +359,31 @@ impl<O: Data> NodeImpl for SourceNode<O> {
     fn output(&self, links: Vec<AnyBox>, metrics: Arc<NodeMetrics>) -> Result<AnyBox> {
         output_of::<O>(links, metrics)
     }
-    fn chain(&self, _: Arc<str>, _: SubtaskInfo, _: AnyBox, _: Arc<NodeMetrics>) -> Result<AnyBox> {
+    fn chain(
+        &self,
+        _: Arc<str>,
+        _: SubtaskInfo,
+        _: RestoredState,
+        _: AnyBox,
+        _: Arc<NodeMetrics>,
+    ) -> Result<AnyBox> {
         Err(Error::Internal(
             "a source cannot be chained behind an operator".into(),
         ))
     }
-    fn input_task(&self, _: AnyBox, _: usize, _: AnyBox) -> Result<Box<dyn TaskBody>> {
+    fn input_task(&self, _: AnyBox, _: usize, _: AnyBox, _: bool) -> Result<Box<dyn TaskBody>> {
         Err(Error::Internal("a source has no input".into()))
     }
-    fn source_task(
-        &self,
-        name: Arc<str>,
-        context: SourceContext,
-        output: AnyBox,
-        failed: FailureFlag,
-    ) -> Result<Box<dyn TaskBody>> {
+    fn source_task(&self, spec: SourceTaskSpec) -> Result<Box<dyn TaskBody>> {
         Ok(Box::new(SourceTask {
-            name,
-            source: (self.factory)(&context),
-            context,
-            output: downcast::<NodeOutput<O>>(output, "a source output")?,
-            failed,
+            name: spec.name,
+            source: (self.factory)(&spec.context),
+            context: spec.context,
+            output: downcast::<NodeOutput<O>>(spec.output, "a source output")?,
+            failed: spec.failed,
+            info: spec.info,
+            restored: spec.restored,
+            throttle: spec.throttle,
         }))
     }
 }
@@ -394,11 +418,18 @@ impl<I: Data, O: Data> NodeImpl for OperatorNode<I, O> {
         &self,
         name: Arc<str>,
         info: SubtaskInfo,
+        restored: RestoredState,
         output: AnyBox,
         metrics: Arc<NodeMetrics>,
     ) -> Result<AnyBox> {
         let next = downcast::<NodeOutput<O>>(output, "an operator output")?;
-        let state: Box<dyn StateBackend> = Box::new(HeapStateBackend::new(info.clock.clone()));
+        let state: Box<dyn StateBackend> = crate::state::create_backend(
+            &info.state_backend,
+            info.clock.clone(),
+            info.key_groups(),
+            info.max_parallelism,
+            restored,
+        )?;
         let chained = ChainedOperator::new(name, (self.factory)(), next, info, state, metrics);
         Ok(Box::new(Box::new(chained) as Box<dyn Link<I>>))
     }
@@ -407,20 +438,16 @@ impl<I: Data, O: Data> NodeImpl for OperatorNode<I, O> {
         receiver: AnyBox,
         channels: usize,
         head: AnyBox,
+        aligned: bool,
     ) -> Result<Box<dyn TaskBody>> {
         Ok(Box::new(InputTask {
             receiver: downcast::<Receiver<Envelope<I>>>(receiver, "an input queue")?,
             num_channels: channels,
             head: downcast::<Box<dyn Link<I>>>(head, "a chain head")?,
+            aligned,
         }))
     }
-    fn source_task(
-        &self,
-        _: Arc<str>,
-        _: SourceContext,
-        _: AnyBox,
-        _: FailureFlag,
-    ) -> Result<Box<dyn TaskBody>> {
+    fn source_task(&self, _: SourceTaskSpec) -> Result<Box<dyn TaskBody>> {
         Err(Error::Internal("an operator is not a source".into()))
     }
 }

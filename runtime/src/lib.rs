@@ -11,16 +11,20 @@
 //! - [`partition`]: forward, rebalance, shuffle, broadcast and key-group hash routing.
 //! - [`element`]: the in-band [`Message`] of every channel.
 //! - [`state`]: keyed state behind the [`state::StateBackend`] trait.
+//! - [`checkpoint`]: checkpoints, savepoints, restore and restart strategies.
 //! - [`time`]: processing time behind a [`time::Clock`].
+//! - [`memory`]: the paged memory budget of batch operators, and their spill directories.
 //!
 //! Most users never touch this crate directly: `eddy-datastream` builds the graph for them.
 
 pub mod channel;
+pub mod checkpoint;
 mod data;
 pub mod element;
 mod error;
 pub mod executor;
 pub mod graph;
+pub mod memory;
 pub mod operator;
 pub mod partition;
 pub mod state;

@@ -21,6 +21,7 @@
 //! assert_eq!(out[0].value, 42);
 //! ```
 
+use crate::checkpoint::{RestoredState, SnapshotWriter};
 use crate::element::{CheckpointBarrier, Record, StreamStatus, Watermark};
 use crate::partition::KeyGroupRange;
 use crate::state::StateBackend;
@@ -106,6 +107,14 @@ pub struct OperatorContext<'a> {
     pub clock: &'a Arc<dyn Clock>,
 }
 
+impl OperatorContext<'_> {
+    /// The state this subtask was restored from (empty on a fresh start): what the operator
+    /// wrote in [`Operator::snapshot_state`], keyed entries limited to its key groups.
+    pub fn restored(&self) -> &RestoredState {
+        self.state.restored()
+    }
+}
+
 /// A one-input operator from `I` to `O`.
 pub trait Operator<I, O>: Send {
     /// Called once before the first record.
@@ -126,9 +135,32 @@ pub trait Operator<I, O>: Send {
         out.emit_status(status)
     }
 
+    /// A checkpoint barrier reached the operator; emit now what must not be held across it
+    /// (a combiner's partial aggregates). Called before [`snapshot_state`](Self::snapshot_state).
+    fn prepare_snapshot_pre_barrier(
+        &mut self,
+        _checkpoint_id: u64,
+        _out: &mut dyn Output<O>,
+    ) -> Result<()> {
+        Ok(())
+    }
+
     /// A checkpoint barrier reached the operator: everything before it has been processed.
-    /// The task forwards the barrier after this returns.
-    fn snapshot_state(&mut self, _barrier: &CheckpointBarrier) -> Result<()> {
+    /// Write what the operator keeps outside its state backend (timers, window contents,
+    /// buffers, a sink's pending files) into `writer`; keyed state declared in the backend
+    /// is snapshotted without help. The task forwards the barrier after this returns, and on
+    /// restore the operator reads it back from [`OperatorContext::restored`] in `open`.
+    fn snapshot_state(
+        &mut self,
+        _barrier: &CheckpointBarrier,
+        _writer: &mut SnapshotWriter,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Checkpoint `checkpoint_id` (and every one before it) is complete: transactional sinks
+    /// commit what they pre-committed for it.
+    fn notify_checkpoint_complete(&mut self, _checkpoint_id: u64) -> Result<()> {
         Ok(())
     }
 
@@ -176,4 +208,18 @@ pub trait Source<T>: Send {
 
     /// Emits a bounded amount of records (about a batch) and says whether more may follow.
     fn poll(&mut self, out: &mut dyn Output<T>) -> Result<SourceStatus>;
+
+    /// Writes the read position (as operator state) at a checkpoint, taken between two polls,
+    /// so that a restored job replays exactly what followed. The default stores nothing: such
+    /// a source starts over after a restore.
+    fn snapshot_state(&mut self, _writer: &mut SnapshotWriter) -> Result<()> {
+        Ok(())
+    }
+
+    /// Called after [`open`](Self::open) when the job is restored: continue from the
+    /// positions in `restored` (every old subtask's, when the parallelism changed; each new
+    /// subtask takes its share).
+    fn restore_state(&mut self, _restored: &RestoredState) -> Result<()> {
+        Ok(())
+    }
 }

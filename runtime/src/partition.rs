@@ -20,7 +20,7 @@ use std::sync::Arc;
 pub const DEFAULT_MAX_PARALLELISM: u32 = 128;
 
 /// A contiguous range of key groups `start..=end` owned by one subtask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KeyGroupRange {
     /// First key group of the range.
     pub start: u32,
@@ -38,6 +38,11 @@ impl KeyGroupRange {
             start: start as u32,
             end: end as u32,
         }
+    }
+
+    /// Whether the two ranges share a key group.
+    pub fn overlaps(&self, other: &KeyGroupRange) -> bool {
+        self.start <= other.end && other.start <= self.end
     }
 
     /// Whether `group` lies in the range.

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
+use crate::checkpoint::coordinator::{Ack, CheckpointHub};
+use crate::checkpoint::{RestoredState, SnapshotWriter};
 use crate::element::{CheckpointBarrier, Envelope, Message, Record, StreamStatus, Watermark};
 use crate::operator::{
     Operator, OperatorContext, Output, RuntimeMode, Source, SourceContext, SourceStatus,
@@ -66,6 +68,11 @@ impl<T> NodeOutput<T> {
             .records_out
             .fetch_add(self.count - self.published, Ordering::Relaxed);
         self.published = self.count;
+    }
+
+    /// Records emitted so far.
+    pub(crate) fn emitted(&self) -> u64 {
+        self.count
     }
 
     fn for_each(&mut self, mut f: impl FnMut(&mut dyn Link<T>) -> Result<()>) -> Result<()> {
@@ -126,11 +133,23 @@ impl<T: Clone + Send> Link<T> for NodeOutput<T> {
 /// Where a subtask runs: what its operators' contexts are made of.
 #[derive(Debug, Clone)]
 pub(crate) struct SubtaskInfo {
+    /// The node's index in the graph (names its checkpoint files).
+    pub(crate) node: usize,
     pub(crate) subtask: u32,
     pub(crate) parallelism: u32,
     pub(crate) max_parallelism: u32,
     pub(crate) mode: RuntimeMode,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Present when the job checkpoints.
+    pub(crate) hub: Option<Arc<CheckpointHub>>,
+    /// Which state backend the subtask's operators get.
+    pub(crate) state_backend: crate::state::StateBackendKind,
+}
+
+impl SubtaskInfo {
+    pub(crate) fn key_groups(&self) -> KeyGroupRange {
+        KeyGroupRange::for_subtask(self.max_parallelism, self.parallelism, self.subtask)
+    }
 }
 
 /// An operator in a chain, with the output it emits into.
@@ -143,6 +162,8 @@ pub(crate) struct ChainedOperator<I, O> {
     count: u64,
     published: u64,
     metrics: Arc<NodeMetrics>,
+    /// The newest completed checkpoint the operator was told of.
+    notified: u64,
 }
 
 impl<I, O> ChainedOperator<I, O> {
@@ -163,7 +184,21 @@ impl<I, O> ChainedOperator<I, O> {
             count: 0,
             published: 0,
             metrics,
+            notified: 0,
         }
+    }
+
+    /// Tells the operator of checkpoints completed since it last heard.
+    fn notify_completed(&mut self) -> Result<()> {
+        let Some(completed) = self.info.hub.as_ref().map(|hub| hub.completed()) else {
+            return Ok(());
+        };
+        if completed > self.notified {
+            self.notified = completed;
+            self.state.notify_checkpoint_complete(completed);
+            self.guarded(|op, _| op.notify_checkpoint_complete(completed))?;
+        }
+        Ok(())
     }
 
     fn publish(&mut self) {
@@ -215,14 +250,36 @@ impl<I: Send, O: Clone + Send> Output<I> for ChainedOperator<I, O> {
     }
 
     fn emit_barrier(&mut self, barrier: CheckpointBarrier) -> Result<()> {
-        self.guarded(|op, _| op.snapshot_state(&barrier))?;
-        self.next.emit_barrier(barrier)
+        self.guarded(|op, next| op.prepare_snapshot_pre_barrier(barrier.id, next))?;
+        if let Some(hub) = self.info.hub.clone() {
+            let key_groups = self.info.key_groups();
+            let mut writer = SnapshotWriter::for_checkpoint(
+                key_groups,
+                self.info.max_parallelism,
+                barrier.id,
+                barrier.savepoint,
+            );
+            self.guarded(|op, _| op.snapshot_state(&barrier, &mut writer))?;
+            self.state.snapshot(&mut writer)?;
+            let (snapshot, upload) = writer.into_parts();
+            hub.acknowledge(Ack {
+                id: barrier.id,
+                node: self.info.node,
+                subtask: self.info.subtask,
+                key_groups,
+                snapshot,
+                upload,
+            });
+        }
+        self.next.emit_barrier(barrier)?;
+        self.notify_completed()
     }
 
     fn flush(&mut self) -> Result<()> {
         if self.count - self.published >= PUBLISH_EVERY {
             self.publish();
         }
+        self.notify_completed()?;
         self.guarded(|op, next| op.flush(next))?;
         self.next.flush()
     }
@@ -242,11 +299,7 @@ impl<I: Send, O: Clone + Send> Link<I> for ChainedOperator<I, O> {
             subtask: info.subtask,
             parallelism: info.parallelism,
             max_parallelism: info.max_parallelism,
-            key_groups: KeyGroupRange::for_subtask(
-                info.max_parallelism,
-                info.parallelism,
-                info.subtask,
-            ),
+            key_groups: info.key_groups(),
             mode: info.mode,
             state: self.state.as_mut(),
             clock: &info.clock,
@@ -280,28 +333,89 @@ pub(crate) struct SourceTask<O> {
     pub(crate) context: SourceContext,
     pub(crate) output: NodeOutput<O>,
     pub(crate) failed: FailureFlag,
+    pub(crate) info: SubtaskInfo,
+    pub(crate) restored: RestoredState,
+    /// At most this many records per second from this subtask.
+    pub(crate) throttle: Option<f64>,
+}
+
+/// How long a throttled source sleeps at most before looking at its mailbox again.
+const THROTTLE_SLICE: Duration = Duration::from_millis(10);
+
+impl<O: Clone + Send> SourceTask<O> {
+    /// Runs a call into the source, turning a panic into an error naming it.
+    fn guarded<R>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Source<O>, &mut NodeOutput<O>) -> Result<R>,
+    ) -> Result<R> {
+        let (source, output) = (&mut self.source, &mut self.output);
+        match catch_unwind(AssertUnwindSafe(|| f(source.as_mut(), output))) {
+            Ok(result) => result,
+            Err(panic) => Err(Error::user(&*self.name, panic_message(&*panic))),
+        }
+    }
+
+    /// Starts the checkpoint the coordinator asked for, if it is new: snapshots the read
+    /// position, acknowledges, and sends the barrier down the chain. Returns whether the
+    /// barrier was a savepoint's.
+    fn inject_requested(&mut self, injected: &mut u64) -> Result<Option<bool>> {
+        let Some(hub) = self.info.hub.clone() else {
+            return Ok(None);
+        };
+        let (id, savepoint) = hub.requested();
+        if id <= *injected {
+            return Ok(None);
+        }
+        *injected = id;
+        let key_groups = self.info.key_groups();
+        let mut writer = SnapshotWriter::new(key_groups, self.info.max_parallelism);
+        self.guarded(|source, _| source.snapshot_state(&mut writer))?;
+        hub.acknowledge(Ack {
+            id,
+            node: self.info.node,
+            subtask: self.info.subtask,
+            key_groups,
+            snapshot: writer.finish(),
+            upload: None,
+        });
+        let barrier = CheckpointBarrier {
+            id,
+            triggered_at: self.info.clock.now_millis(),
+            savepoint,
+        };
+        self.output.emit_barrier(barrier)?;
+        Ok(Some(savepoint))
+    }
 }
 
 impl<O: Clone + Send> TaskBody for SourceTask<O> {
     fn run(mut self: Box<Self>) -> Result<()> {
-        let name = self.name.clone();
-        let guard = |r: std::thread::Result<Result<SourceStatus>>| match r {
-            Ok(result) => result,
-            Err(panic) => Err(Error::user(&*name, panic_message(&*panic))),
-        };
         let context = self.context;
-        guard(catch_unwind(AssertUnwindSafe(|| {
-            self.source.open(&context).map(|_| SourceStatus::More)
-        })))?;
+        self.guarded(|source, _| source.open(&context))?;
+        if self.restored.is_restored {
+            let restored = std::mem::take(&mut self.restored);
+            self.guarded(|source, _| source.restore_state(&restored))?;
+        }
         self.output.open()?;
+        let started = Instant::now();
+        let mut injected = 0;
         let mut last_flush = Instant::now();
         loop {
             if self.failed.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }
-            let (source, output) = (&mut self.source, &mut self.output);
-            let status = guard(catch_unwind(AssertUnwindSafe(|| source.poll(output))))?;
-            match status {
+            self.inject_requested(&mut injected)?;
+            if let Some(rate) = self.throttle {
+                let due = self.output.emitted() as f64 / rate;
+                let elapsed = started.elapsed().as_secs_f64();
+                if elapsed < due {
+                    self.output.flush()?;
+                    last_flush = Instant::now();
+                    std::thread::sleep(THROTTLE_SLICE.min(Duration::from_secs_f64(due - elapsed)));
+                    continue;
+                }
+            }
+            match self.guarded(|source, output| source.poll(output))? {
                 SourceStatus::More => {
                     if last_flush.elapsed() >= SOURCE_FLUSH_INTERVAL {
                         self.output.flush()?;
@@ -316,6 +430,26 @@ impl<O: Clone + Send> TaskBody for SourceTask<O> {
                 SourceStatus::Finished => break,
             }
         }
+        if let Some(hub) = self.info.hub.clone() {
+            if hub.savepoint_at_end {
+                // Wait, position at the end, for the savepoint every source takes together.
+                hub.source_exhausted();
+                self.output.flush()?;
+                loop {
+                    if self.failed.load(Ordering::Relaxed) {
+                        return Err(Error::Cancelled);
+                    }
+                    if self.inject_requested(&mut injected)? == Some(true) {
+                        break;
+                    }
+                    std::thread::sleep(IDLE_BACKOFF);
+                }
+            }
+            // Announce the end first, then pass on a barrier requested meanwhile: either this
+            // source carries it, or the coordinator sees the end and aborts the checkpoint.
+            hub.source_finished();
+            self.inject_requested(&mut injected)?;
+        }
         // A bounded source ends event time: every timer and window may fire.
         self.output.emit_watermark(Watermark::MAX)?;
         self.output.end_of_input()
@@ -327,12 +461,15 @@ pub(crate) struct InputTask<I> {
     pub(crate) receiver: Receiver<Envelope<I>>,
     pub(crate) num_channels: usize,
     pub(crate) head: Box<dyn Link<I>>,
+    /// Whether checkpoint barriers are aligned (exactly once) or not (at least once).
+    pub(crate) aligned: bool,
 }
 
 impl<I: Send> TaskBody for InputTask<I> {
     fn run(mut self: Box<Self>) -> Result<()> {
         self.head.open()?;
         let mut gate = InputGate::new(self.num_channels);
+        gate.aligned = self.aligned;
         while !gate.all_ended() {
             let envelope = match gate.replay.pop_front() {
                 Some(envelope) => envelope,
@@ -367,6 +504,9 @@ struct InputGate<T> {
     blocked: Vec<VecDeque<Envelope<T>>>,
     /// Held messages released by a completed alignment, processed before new input.
     replay: VecDeque<Envelope<T>>,
+    /// Whether channels that delivered the barrier are held back until alignment (exactly
+    /// once); at least once only waits for the last barrier. Savepoints always align.
+    aligned: bool,
 }
 
 impl<T> InputGate<T> {
@@ -381,6 +521,7 @@ impl<T> InputGate<T> {
             aligning: None,
             blocked: (0..channels).map(|_| VecDeque::new()).collect(),
             replay: VecDeque::new(),
+            aligned: true,
         }
     }
 
@@ -395,8 +536,8 @@ impl<T> InputGate<T> {
                 "message on unknown channel {channel}"
             )));
         }
-        if let Some((_, arrived)) = &self.aligning {
-            if arrived[channel] {
+        if let Some((barrier, arrived)) = &self.aligning {
+            if arrived[channel] && (self.aligned || barrier.savepoint) {
                 self.blocked[channel].push_back(envelope);
                 return Ok(());
             }
@@ -592,6 +733,7 @@ mod tests {
         let barrier = CheckpointBarrier {
             id: 1,
             triggered_at: 0,
+            savepoint: false,
         };
         feed(
             &mut gate,
@@ -623,11 +765,47 @@ mod tests {
     }
 
     #[test]
+    fn at_least_once_lets_records_of_early_channels_pass() {
+        let (mut gate, mut trace) = (InputGate::new(2), Trace::default());
+        gate.aligned = false;
+        let barrier = CheckpointBarrier {
+            id: 3,
+            triggered_at: 0,
+            savepoint: false,
+        };
+        feed(&mut gate, &mut trace, 0, Message::Barrier(barrier));
+        feed(
+            &mut gate,
+            &mut trace,
+            0,
+            Message::Records(vec![Record::new(2)]),
+        );
+        feed(&mut gate, &mut trace, 1, Message::Barrier(barrier));
+        assert_eq!(trace.0, ["r2", "b3"]);
+        // A savepoint aligns all the same.
+        let savepoint = CheckpointBarrier {
+            id: 4,
+            triggered_at: 0,
+            savepoint: true,
+        };
+        feed(&mut gate, &mut trace, 0, Message::Barrier(savepoint));
+        feed(
+            &mut gate,
+            &mut trace,
+            0,
+            Message::Records(vec![Record::new(5)]),
+        );
+        feed(&mut gate, &mut trace, 1, Message::Barrier(savepoint));
+        assert_eq!(trace.0, ["r2", "b3", "b4", "r5"]);
+    }
+
+    #[test]
     fn an_ended_channel_counts_as_aligned() {
         let (mut gate, mut trace) = (InputGate::new(2), Trace::default());
         let barrier = CheckpointBarrier {
             id: 7,
             triggered_at: 0,
+            savepoint: false,
         };
         feed(&mut gate, &mut trace, 0, Message::Barrier(barrier));
         feed(

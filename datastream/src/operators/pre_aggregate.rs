@@ -76,6 +76,12 @@ impl<T: Data, K: Key> Operator<T, T> for PreAggregate<T, K> {
         Ok(())
     }
 
+    /// Partial aggregates are not state: they go downstream before the barrier, so the
+    /// reduce's snapshot includes them.
+    fn prepare_snapshot_pre_barrier(&mut self, _: u64, out: &mut dyn Output<T>) -> Result<()> {
+        self.emit_all(out)
+    }
+
     fn finish(&mut self, out: &mut dyn Output<T>) -> Result<()> {
         self.emit_all(out)
     }

@@ -52,15 +52,12 @@ impl<T: Data, K: Key> Operator<T, T> for KeyedReduce<T, K> {
                 "reduce used before open".into(),
             ));
         };
-        let timestamp = record.timestamp;
-        let aggregate = state.reduce(record.value, &*self.key, &*self.reduce)?;
-        if self.emit_updates {
-            out.collect(Record {
-                value: aggregate.clone(),
-                timestamp,
-            })?;
+        if !self.emit_updates {
+            return state.reduce(record.value, &*self.key, &*self.reduce);
         }
-        Ok(())
+        let timestamp = record.timestamp;
+        let value = state.reduce_get(record.value, &*self.key, &*self.reduce)?;
+        out.collect(Record { value, timestamp })
     }
 
     fn finish(&mut self, out: &mut dyn Output<T>) -> Result<()> {

@@ -209,6 +209,11 @@ pub(crate) struct Timers<K> {
 pub(crate) type FunctionBuilder<F> =
     Arc<dyn Fn(&mut StateContext<'_>) -> Result<F, BoxError> + Send + Sync>;
 
+/// Names of the operator's own checkpointed state (the function's is in the backend).
+const EVENT_TIMERS: &str = "event-time timers";
+const PROCESSING_TIMERS: &str = "processing-time timers";
+const WATERMARK: &str = "process watermark";
+
 /// The operator running a [`KeyedProcessFunction`].
 pub(crate) struct KeyedProcessOperator<K, I, O, F> {
     key: KeyFn<I, K>,
@@ -294,11 +299,34 @@ impl<K: Key, I: Data, O: Data, F: KeyedProcessFunction<K, I, O>> Operator<I, Tag
     fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
         self.name = ctx.name.to_string();
         self.clock = Some(ctx.clock.clone());
+        // Timers are state too: restore them before the function sees any record.
+        let restored = ctx.restored();
+        for (key, timestamp) in restored.keyed_entries::<K, Timestamp>(EVENT_TIMERS)? {
+            self.timers.event.register(&key, timestamp);
+        }
+        for (key, timestamp) in restored.keyed_entries::<K, Timestamp>(PROCESSING_TIMERS)? {
+            self.timers.processing.register(&key, timestamp);
+        }
+        if let Some(watermark) = crate::function::restore_own::<Timestamp>(ctx, WATERMARK)? {
+            self.watermark = watermark;
+        }
         let mut states = StateContext { backend: ctx.state };
         let function =
             (self.build)(&mut states).map_err(|e| Error::user(&self.name, e.to_string()))?;
         self.function = Some(function);
         Ok(())
+    }
+
+    fn snapshot_state(
+        &mut self,
+        _: &eddy_runtime::CheckpointBarrier,
+        writer: &mut eddy_runtime::checkpoint::SnapshotWriter,
+    ) -> Result<()> {
+        let event = self.timers.event.entries();
+        writer.keyed_entries(EVENT_TIMERS, event.iter().map(|(k, t)| (*k, t)))?;
+        let processing = self.timers.processing.entries();
+        writer.keyed_entries(PROCESSING_TIMERS, processing.iter().map(|(k, t)| (*k, t)))?;
+        writer.operator_state(WATERMARK, &self.watermark)
     }
 
     fn process_record(

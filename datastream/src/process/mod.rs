@@ -11,7 +11,7 @@
 //! }
 //! impl KeyedProcessFunction<char, (char, i64), String> for CountWithTimeout {
 //!     fn process_element(&mut self, e: (char, i64), ctx: &mut Context<'_, char, String>) -> Result<(), BoxError> {
-//!         let n = *self.count.upsert(ctx.key(), &mut |c| c.unwrap_or(0) + 1)?;
+//!         let n = self.count.upsert(ctx.key(), &mut |c| c.unwrap_or(0) + 1)?;
 //!         ctx.register_event_time_timer(e.1 + 1);
 //!         ctx.collect(format!("{}:{n}", e.0));
 //!         Ok(())

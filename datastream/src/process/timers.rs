@@ -60,6 +60,21 @@ impl<K: Hash + Eq + Clone> TimerQueue<K> {
     }
 
     /// Number of live timers.
+    /// Every live timer, in firing order (for a checkpoint).
+    pub(crate) fn entries(&self) -> Vec<(&K, Timestamp)> {
+        let mut seen = HashSet::new();
+        let mut entries = Vec::with_capacity(self.live.len());
+        for (timestamp, keys) in &self.queue {
+            for key in keys {
+                if self.live.contains(&(key.clone(), *timestamp)) && seen.insert((key, *timestamp))
+                {
+                    entries.push((key, *timestamp));
+                }
+            }
+        }
+        entries
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.live.len()

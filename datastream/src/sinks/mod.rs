@@ -1,6 +1,7 @@
 //! Sinks, one per file: stdout, files, and in-memory collection.
 
 pub(crate) mod collect;
+pub(crate) mod exactly_once;
 pub(crate) mod file;
 pub(crate) mod print;
 

@@ -2,7 +2,11 @@
 
 use std::sync::Arc;
 
+use eddy_runtime::checkpoint::{RestoredState, SnapshotWriter};
 use eddy_runtime::{Output, Record, Result, Source, SourceStatus};
+
+/// The name of the source's operator state: the index of the next item.
+const NEXT: &str = "collection next";
 
 /// Emits the elements of a shared vector in order. Not parallel, like Flink's
 /// `fromCollection`: the order of the collection is the order of the stream.
@@ -26,5 +30,17 @@ impl<T: Clone + Send + Sync> Source<T> for CollectionSource<T> {
         } else {
             SourceStatus::More
         })
+    }
+
+    fn snapshot_state(&mut self, writer: &mut SnapshotWriter) -> Result<()> {
+        writer.operator_state(NEXT, &(self.next as u64))
+    }
+
+    fn restore_state(&mut self, restored: &RestoredState) -> Result<()> {
+        // The source has parallelism 1: one position.
+        if let Some(next) = restored.operator_state::<u64>(NEXT)?.into_iter().max() {
+            self.next = (next as usize).min(self.items.len());
+        }
+        Ok(())
     }
 }

@@ -12,7 +12,11 @@ use std::path::PathBuf;
 
 use serde::de::DeserializeOwned;
 
+use eddy_runtime::checkpoint::{RestoredState, SnapshotWriter};
 use eddy_runtime::{Error, Output, Record, Result, Source, SourceContext, SourceStatus};
+
+/// The name of the source's operator state: `(byte, line, record)` of the next row.
+const POSITION: &str = "csv position";
 
 /// Rows per poll.
 const CHUNK: usize = 1024;
@@ -111,5 +115,30 @@ impl<T: DeserializeOwned + Send> Source<T> for CsvSource<T> {
             out.collect(Record::new(value))?;
         }
         Ok(SourceStatus::More)
+    }
+
+    fn snapshot_state(&mut self, writer: &mut SnapshotWriter) -> Result<()> {
+        if let Some(reader) = &self.reader {
+            let p = reader.position();
+            writer.operator_state(POSITION, &(p.byte(), p.line(), p.record()))?;
+        }
+        Ok(())
+    }
+
+    fn restore_state(&mut self, restored: &RestoredState) -> Result<()> {
+        let Some((byte, line, record)) = restored
+            .operator_state::<(u64, u64, u64)>(POSITION)?
+            .into_iter()
+            .max()
+        else {
+            return Ok(());
+        };
+        let Some(reader) = self.reader.as_mut() else {
+            return Err(Error::Internal("CSV source restored before open".into()));
+        };
+        let mut position = csv::Position::new();
+        position.set_byte(byte).set_line(line).set_record(record);
+        let sought = reader.seek(position);
+        sought.map_err(|e| self.error(e))
     }
 }

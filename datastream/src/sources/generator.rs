@@ -3,7 +3,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use eddy_runtime::checkpoint::{RestoredState, SnapshotWriter};
 use eddy_runtime::{Output, Record, Result, Source, SourceContext, SourceStatus};
+
+/// The name of the source's operator state: the progressions still to generate.
+const PROGRESSIONS: &str = "generator progressions";
 
 /// Subtask `s` of `p` generates the indices `s, s + p, s + 2p, ...` below `count` (or
 /// forever when `count` is `None`); `rate` caps the records per second of the whole source.
@@ -11,11 +15,15 @@ pub(crate) struct GeneratorSource<T> {
     pub(crate) function: Arc<dyn Fn(u64) -> T + Send + Sync>,
     pub(crate) count: Option<u64>,
     pub(crate) rate: Option<f64>,
-    next: u64,
-    step: u64,
+    /// Arithmetic progressions `next, next + step, ...` this subtask generates, in turn: one
+    /// on a fresh start, several after a restore at a lower parallelism.
+    progressions: Vec<(u64, u64)>,
+    /// The progression the next value comes from.
+    turn: usize,
     emitted: u64,
     started: Option<Instant>,
     subtask_rate: Option<f64>,
+    subtask: (u32, u32),
 }
 
 impl<T> GeneratorSource<T> {
@@ -28,11 +36,12 @@ impl<T> GeneratorSource<T> {
             function,
             count,
             rate,
-            next: 0,
-            step: 1,
+            progressions: Vec::new(),
+            turn: 0,
             emitted: 0,
             started: None,
             subtask_rate: None,
+            subtask: (0, 1),
         }
     }
 }
@@ -42,8 +51,8 @@ const CHUNK: u64 = 1024;
 
 impl<T: Send> Source<T> for GeneratorSource<T> {
     fn open(&mut self, ctx: &SourceContext) -> Result<()> {
-        self.next = ctx.subtask as u64;
-        self.step = ctx.parallelism as u64;
+        self.progressions = vec![(ctx.subtask as u64, ctx.parallelism as u64)];
+        self.subtask = (ctx.subtask, ctx.parallelism);
         self.subtask_rate = self.rate.map(|r| r / ctx.parallelism as f64);
         self.started = Some(Instant::now());
         Ok(())
@@ -59,13 +68,37 @@ impl<T: Send> Source<T> for GeneratorSource<T> {
             }
         }
         for _ in 0..budget {
-            if self.count.is_some_and(|c| self.next >= c) {
+            if let Some(count) = self.count {
+                self.progressions.retain(|(next, _)| *next < count);
+            }
+            if self.progressions.is_empty() {
                 return Ok(SourceStatus::Finished);
             }
-            out.collect(Record::new((self.function)(self.next)))?;
-            self.next += self.step;
+            self.turn %= self.progressions.len();
+            let (next, step) = &mut self.progressions[self.turn];
+            out.collect(Record::new((self.function)(*next)))?;
+            *next += *step;
+            self.turn += 1;
             self.emitted += 1;
         }
         Ok(SourceStatus::More)
+    }
+
+    fn snapshot_state(&mut self, writer: &mut SnapshotWriter) -> Result<()> {
+        writer.operator_state(PROGRESSIONS, &self.progressions)
+    }
+
+    fn restore_state(&mut self, restored: &RestoredState) -> Result<()> {
+        let (subtask, parallelism) = self.subtask;
+        self.progressions = restored
+            .operator_state::<Vec<(u64, u64)>>(PROGRESSIONS)?
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter(|(i, _)| *i as u32 % parallelism == subtask)
+            .map(|(_, progression)| progression)
+            .collect();
+        self.turn = 0;
+        Ok(())
     }
 }

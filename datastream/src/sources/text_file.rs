@@ -9,17 +9,26 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::PathBuf;
 
+use eddy_runtime::checkpoint::{RestoredState, SnapshotWriter};
 use eddy_runtime::{Error, Output, Record, Result, Source, SourceContext, SourceStatus};
+use serde::{Deserialize, Serialize};
 
 /// Lines per poll.
 const CHUNK: usize = 1024;
 
 /// One file's part of a subtask's split: bytes `start..end` of `path`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Segment {
     path: PathBuf,
     start: u64,
     end: u64,
+    /// Whether `start` is known to be a line start (a restored read position), so that no
+    /// partial line is skipped.
+    at_line_start: bool,
 }
+
+/// The name of the source's operator state: the segments still to read.
+const SEGMENTS: &str = "text file segments";
 
 /// Reads the lines of its split of the files, without their line terminators.
 pub(crate) struct TextFileSource {
@@ -28,6 +37,8 @@ pub(crate) struct TextFileSource {
     current: Option<(BufReader<File>, u64, u64, PathBuf)>,
     /// Scratch space for the partial line skipped at the start of a segment.
     skipped: Vec<u8>,
+    /// This subtask's index and the source's parallelism.
+    subtask: (u32, u32),
 }
 
 impl TextFileSource {
@@ -37,6 +48,7 @@ impl TextFileSource {
             segments: Vec::new().into_iter(),
             current: None,
             skipped: Vec::new(),
+            subtask: (0, 1),
         }
     }
 
@@ -46,7 +58,9 @@ impl TextFileSource {
         let file = File::open(&segment.path).map_err(io)?;
         let mut reader = BufReader::with_capacity(1 << 16, file);
         let mut position = segment.start;
-        if segment.start > 0 {
+        if segment.at_line_start {
+            reader.seek(SeekFrom::Start(segment.start)).map_err(io)?;
+        } else if segment.start > 0 {
             // Start one byte early: if that byte ends a line, the split starts on a line start.
             reader
                 .seek(SeekFrom::Start(segment.start - 1))
@@ -88,11 +102,47 @@ impl Source<String> for TextFileSource {
                     path: path.clone(),
                     start: start - file_start,
                     end: end - file_start,
+                    at_line_start: false,
                 });
             }
             offset = file_end;
         }
         self.segments = segments.into_iter();
+        self.subtask = (ctx.subtask, ctx.parallelism);
+        Ok(())
+    }
+
+    fn snapshot_state(&mut self, writer: &mut SnapshotWriter) -> Result<()> {
+        let mut remaining = Vec::new();
+        if let Some((_, position, end, path)) = &self.current {
+            remaining.push(Segment {
+                path: path.clone(),
+                start: *position,
+                end: *end,
+                at_line_start: true,
+            });
+        }
+        remaining.extend(self.segments.as_slice().iter().cloned());
+        writer.operator_state(SEGMENTS, &remaining)
+    }
+
+    fn restore_state(&mut self, restored: &RestoredState) -> Result<()> {
+        // Every old subtask's remaining segments; this subtask takes every p-th of them.
+        let all: Vec<Segment> = restored
+            .operator_state::<Vec<Segment>>(SEGMENTS)?
+            .into_iter()
+            .flatten()
+            .filter(|segment| segment.start < segment.end)
+            .collect();
+        let (subtask, parallelism) = self.subtask;
+        let mine: Vec<Segment> = all
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| *i as u32 % parallelism == subtask)
+            .map(|(_, segment)| segment)
+            .collect();
+        self.current = None;
+        self.segments = mine.into_iter();
         Ok(())
     }
 

@@ -7,8 +7,14 @@
 
 use hashbrown::HashMap;
 
+use eddy_runtime::checkpoint::SnapshotWriter;
 use eddy_runtime::state::AggregateFunction;
-use eddy_runtime::{Data, Key, Operator, Output, Record, Result};
+use eddy_runtime::{
+    CheckpointBarrier, Data, Key, Operator, OperatorContext, Output, Record, Result,
+};
+
+/// The name of the checkpointed state: each key's count and accumulator.
+const COUNTS: &str = "count window contents";
 
 use crate::function::KeyFn;
 
@@ -23,6 +29,16 @@ pub(crate) struct CountWindowOperator<T, K, F: AggregateFunction<T>> {
 impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, (K, F::Out)>
     for CountWindowOperator<T, K, F>
 {
+    fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
+        let restored: Vec<(K, (u64, F::Acc))> = ctx.restored().keyed_entries(COUNTS)?;
+        self.keys.extend(restored);
+        Ok(())
+    }
+
+    fn snapshot_state(&mut self, _: &CheckpointBarrier, writer: &mut SnapshotWriter) -> Result<()> {
+        writer.keyed_entries(COUNTS, self.keys.iter())
+    }
+
     fn process_record(
         &mut self,
         record: Record<T>,

@@ -24,18 +24,28 @@ use std::sync::Arc;
 use hashbrown::HashMap;
 use smallvec::SmallVec;
 
+use eddy_runtime::checkpoint::SnapshotWriter;
 use eddy_runtime::time::Clock;
 use eddy_runtime::{
-    Data, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
+    CheckpointBarrier, Data, Key, Operator, OperatorContext, Output, Record, Result, Timestamp,
+    Watermark,
 };
 
 use super::{
     missing_timestamp, AggregateFunction, LateRecords, TimeWindow, WindowAssigner, Windowed,
 };
-use crate::function::{ClockCheck, KeyFn};
+use crate::function::{restore_own, ClockCheck, KeyFn};
 use crate::operators::side_output::Tagged;
 
 /// A window in flight for one key.
+/// The names of the operator's checkpointed state: windows in flight (keyed) and the
+/// watermark it has seen.
+const WINDOW_CONTENTS: &str = "window contents";
+const WINDOW_WATERMARK: &str = "window watermark";
+
+/// A window in flight as checkpointed: window, accumulator, fire and cleanup timer flags.
+type SlotRow<A> = (TimeWindow, A, bool, bool);
+
 struct Slot<A> {
     window: TimeWindow,
     acc: A,
@@ -345,7 +355,47 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
     fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
         self.name = ctx.name.to_string();
         self.clock = Some(ctx.clock.clone());
+        // Windows in flight come back with their flags; their timers follow from the flags.
+        let restored: Vec<(K, Vec<SlotRow<F::Acc>>)> =
+            ctx.restored().keyed_entries(WINDOW_CONTENTS)?;
+        for (key, rows) in restored {
+            let slots = self.keys.entry(key.clone()).or_default();
+            for (window, acc, fire_pending, cleanup_pending) in rows {
+                let mut slot = Slot {
+                    window,
+                    acc,
+                    fire_pending: false,
+                    cleanup_pending: false,
+                };
+                if fire_pending {
+                    register_fire(&mut self.timers, &key, &mut slot);
+                }
+                if cleanup_pending {
+                    register_cleanup(&mut self.timers, &key, &mut slot, self.lateness);
+                }
+                slots.push(slot);
+            }
+        }
+        if let Some(watermark) = restore_own::<Timestamp>(ctx, WINDOW_WATERMARK)? {
+            self.watermark = watermark;
+        }
         Ok(())
+    }
+
+    fn snapshot_state(&mut self, _: &CheckpointBarrier, writer: &mut SnapshotWriter) -> Result<()> {
+        let rows: Vec<(&K, Vec<SlotRow<&F::Acc>>)> = self
+            .keys
+            .iter()
+            .map(|(key, slots)| {
+                let row = slots
+                    .iter()
+                    .map(|s| (s.window, &s.acc, s.fire_pending, s.cleanup_pending))
+                    .collect();
+                (key, row)
+            })
+            .collect();
+        writer.keyed_entries(WINDOW_CONTENTS, rows.iter().map(|(k, row)| (*k, row)))?;
+        writer.operator_state(WINDOW_WATERMARK, &self.watermark)
     }
 
     fn process_record(

@@ -22,14 +22,24 @@ use std::collections::BTreeMap;
 use hashbrown::HashMap;
 use smallvec::SmallVec;
 
+use eddy_runtime::checkpoint::SnapshotWriter;
 use eddy_runtime::state::AggregateFunction;
 use eddy_runtime::{
-    Data, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
+    CheckpointBarrier, Data, Key, Operator, OperatorContext, Output, Record, Result, Timestamp,
+    Watermark,
 };
 
 use super::operator::WindowOutput;
 use super::{missing_timestamp, LateRecords, TimeWindow, Windowed};
-use crate::function::KeyFn;
+use crate::function::{restore_own, KeyFn};
+
+/// The names of the operator's checkpointed state: panes per key, and the watermark.
+const PANES: &str = "sliding window panes";
+const PANES_WATERMARK: &str = "sliding window watermark";
+
+/// A key's panes as checkpointed: `(start, last_end, first_on_time_end, acc)` each, and the
+/// end of the last window fired.
+type PanesRow<A> = (Vec<(Timestamp, Timestamp, Timestamp, A)>, Timestamp);
 use crate::operators::side_output::Tagged;
 
 struct Pane<A> {
@@ -268,7 +278,46 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
 {
     fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
         self.name = ctx.name.to_string();
+        let restored: Vec<(K, PanesRow<F::Acc>)> = ctx.restored().keyed_entries(PANES)?;
+        for (key, (panes, last_fired_end)) in restored {
+            let mut key_panes = KeyPanes {
+                panes: panes
+                    .into_iter()
+                    .map(|(start, last_end, first_on_time_end, acc)| Pane {
+                        start,
+                        last_end,
+                        first_on_time_end,
+                        acc,
+                    })
+                    .collect(),
+                last_fired_end,
+                timer: None,
+            };
+            schedule(&self.geometry, &mut self.timers, &key, &mut key_panes);
+            self.keys.insert(key, key_panes);
+        }
+        if let Some(watermark) = restore_own::<Timestamp>(ctx, PANES_WATERMARK)? {
+            self.watermark = watermark;
+        }
         Ok(())
+    }
+
+    fn snapshot_state(&mut self, _: &CheckpointBarrier, writer: &mut SnapshotWriter) -> Result<()> {
+        type Row<'a, A> = (Vec<(Timestamp, Timestamp, Timestamp, &'a A)>, Timestamp);
+        let rows: Vec<(&K, Row<'_, F::Acc>)> = self
+            .keys
+            .iter()
+            .map(|(key, k)| {
+                let panes = k
+                    .panes
+                    .iter()
+                    .map(|p| (p.start, p.last_end, p.first_on_time_end, &p.acc))
+                    .collect();
+                (key, (panes, k.last_fired_end))
+            })
+            .collect();
+        writer.keyed_entries(PANES, rows.iter().map(|(k, row)| (*k, row)))?;
+        writer.operator_state(PANES_WATERMARK, &self.watermark)
     }
 
     fn process_record(

@@ -17,10 +17,12 @@ use std::sync::Arc;
 use hashbrown::HashMap;
 use smallvec::SmallVec;
 
+use eddy_runtime::checkpoint::SnapshotWriter;
 use eddy_runtime::state::AggregateFunction;
 use eddy_runtime::time::Clock;
 use eddy_runtime::{
-    Data, Key, Operator, OperatorContext, Output, Record, Result, Timestamp, Watermark,
+    CheckpointBarrier, Data, Key, Operator, OperatorContext, Output, Record, Result, Timestamp,
+    Watermark,
 };
 
 use super::operator::WindowOutput;
@@ -44,6 +46,15 @@ const GLOBAL: TimeWindow = TimeWindow {
     start: Timestamp::MIN,
     end: Timestamp::MAX,
 };
+
+/// Names of the operator's checkpointed state.
+const WINDOWS: &str = "triggered windows";
+const EVENT_TIMERS: &str = "triggered event-time timers";
+const PROCESSING_TIMERS: &str = "triggered processing-time timers";
+const WATERMARK: &str = "triggered watermark";
+
+/// A window as checkpointed: the window, its records, its trigger counter.
+type WindowRow<T> = (TimeWindow, Vec<(Timestamp, T)>, u64);
 
 struct WindowState<T> {
     window: TimeWindow,
@@ -375,7 +386,59 @@ impl<T: Data, K: Key, F: AggregateFunction<T>, Tr: Trigger<T>>
     fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
         self.name = ctx.name.to_string();
         self.clock = Some(ctx.clock.clone());
+        let restored = ctx.restored();
+        let windows: Vec<(K, Vec<WindowRow<T>>)> = restored.keyed_entries(WINDOWS)?;
+        for (key, rows) in windows {
+            let states = self.keys.entry(key).or_default();
+            for (window, records, counter) in rows {
+                states.push(WindowState {
+                    window,
+                    records,
+                    counter,
+                });
+            }
+        }
+        let event: Vec<(K, (TimeWindow, Timestamp))> = restored.keyed_entries(EVENT_TIMERS)?;
+        for (key, (window, at)) in event {
+            self.event_timers.register(&(key, window), at);
+        }
+        let processing: Vec<(K, (TimeWindow, Timestamp))> =
+            restored.keyed_entries(PROCESSING_TIMERS)?;
+        for (key, (window, at)) in processing {
+            self.processing_timers.register(&(key, window), at);
+        }
+        if let Some(watermark) = crate::function::restore_own::<Timestamp>(ctx, WATERMARK)? {
+            self.watermark = watermark;
+        }
         Ok(())
+    }
+
+    fn snapshot_state(&mut self, _: &CheckpointBarrier, writer: &mut SnapshotWriter) -> Result<()> {
+        type Row<'a, T> = (TimeWindow, &'a Vec<(Timestamp, T)>, u64);
+        let windows: Vec<(&K, Vec<Row<'_, T>>)> = self
+            .keys
+            .iter()
+            .map(|(key, states)| {
+                let rows = states
+                    .iter()
+                    .map(|w| (w.window, &w.records, w.counter))
+                    .collect();
+                (key, rows)
+            })
+            .collect();
+        writer.keyed_entries(WINDOWS, windows.iter().map(|(k, rows)| (*k, rows)))?;
+        for (name, timers) in [
+            (EVENT_TIMERS, &self.event_timers),
+            (PROCESSING_TIMERS, &self.processing_timers),
+        ] {
+            let entries: Vec<(&K, (TimeWindow, Timestamp))> = timers
+                .entries()
+                .into_iter()
+                .map(|((key, window), at)| (key, (*window, at)))
+                .collect();
+            writer.keyed_entries(name, entries.iter().map(|(k, v)| (*k, v)))?;
+        }
+        writer.operator_state(WATERMARK, &self.watermark)
     }
 
     fn process_record(

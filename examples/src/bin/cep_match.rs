@@ -1,5 +1,7 @@
-//! `cep_match`: runs a CEP pattern (the JSON form of `eddy_cep::json`) over a JSON-lines event
-//! file, per key, in event time, and prints every match (and optionally every timeout).
+//! `cep_match`: runs a CEP pattern (the JSON form of `eddy_cep::json`) or a MATCH_RECOGNIZE
+//! statement (`eddy_cep::sql`) over a JSON-lines event file, per key, in event time, and
+//! prints every match (and optionally every timeout). The `--sql` path runs as a DataStream
+//! job through the keyed operator `eddy_cep::sql::operator::match_recognize`.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -34,9 +36,29 @@ Output: one JSON object per line, in the order produced:
 where i is the 0-based line number of an event in the events file and K the key value (or
 null). Stages appear in pattern order.
 
-Errors (unreadable file, bad JSON, an unknown stage in the pattern, an event without the time
-field, ...) print one line naming the file, line and problem, and exit with code 2; no output
-file is left behind (it is written to a temporary name and renamed when complete).
+With --sql FILE.sql, the file holds one MATCH_RECOGNIZE statement (SQL:2016 row pattern
+recognition as Trino implements it, plus Flink SQL's WITHIN INTERVAL), optionally after
+`SELECT * FROM name`. It runs as a keyed DataStream job in event time:
+  - PARTITION BY chooses the key (the listed fields' values; a missing field is null). Without
+    PARTITION BY, --key FIELD partitions as `PARTITION BY FIELD` would; with it, --key may
+    only repeat it (a single identical field), otherwise the run fails with code 2.
+  - ORDER BY names the integer event-time field (one column, ascending). Without ORDER BY,
+    --time-field (default ts) is the time; with it, --time-field may only repeat it.
+  - Rows are matched per partition in time order (equal timestamps keep input order). At end
+    of input, --final-watermark max ends every partition (deciding every match in progress,
+    and `$`); none leaves them open. --timeouts does not apply to --sql.
+Output, one JSON object per line, in the order matches are decided:
+  ONE ROW PER MATCH:  {\"match_number\":n,\"match\":{\"VAR\":[i,...],...},\"measures\":{...}}
+  ALL ROWS PER MATCH: {\"row\":i,\"match_number\":n,\"classifier\":\"VAR\",\"measures\":{...}}
+where i is the 0-based line number of an event, variables appear in PATTERN order (those
+with no row left out; excluded rows included), measures in MEASURES order. An empty match
+gives \"row\":null and \"classifier\":null; an unmatched row (WITH UNMATCHED ROWS) gives
+\"match_number\":null, \"classifier\":null and null measures.
+
+Errors (unreadable file, bad JSON, an unknown stage in the pattern, bad SQL, an event without
+the time field, an AFTER MATCH SKIP with nowhere to go, ...) print one line naming the file,
+line and problem, and exit with code 2; no output file is left behind (it is written to a
+temporary name and renamed when complete).
 Logs go to stderr through tracing (RUST_LOG=info for progress).";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -58,7 +80,7 @@ struct Args {
         conflicts_with = "sql"
     )]
     pattern: Option<PathBuf>,
-    /// A MATCH_RECOGNIZE query (not yet supported: exits with code 2).
+    /// A MATCH_RECOGNIZE statement (see the long help for how it relates to the flags).
     #[arg(long, value_name = "FILE.sql")]
     sql: Option<PathBuf>,
     /// The events: one JSON object per line.
@@ -67,9 +89,9 @@ struct Args {
     /// Partition events by this field (default: one partition, key null).
     #[arg(long, value_name = "FIELD")]
     key: Option<String>,
-    /// The integer event-time field, in ms.
-    #[arg(long, value_name = "NAME", default_value = "ts")]
-    time_field: String,
+    /// The integer event-time field, in ms [default: ts; with --sql, ORDER BY's column].
+    #[arg(long, value_name = "NAME")]
+    time_field: Option<String>,
     /// Where time goes at end of input.
     #[arg(long, value_enum, default_value = "max")]
     final_watermark: FinalWatermark,
@@ -165,23 +187,8 @@ fn load_events(path: &Path, args: &Args) -> Res<(Vec<Timed>, Vec<Value>)> {
         let Value::Object(mut fields) = v else {
             return fail(format!("{p}:{n}: an event must be a JSON object"));
         };
-        let ts = match fields.remove(&args.time_field) {
-            None => {
-                return fail(format!(
-                    "{p}:{n}: the event has no time field {:?}",
-                    args.time_field
-                ))
-            }
-            Some(t) => match t.as_i64() {
-                Some(t) => t,
-                None => {
-                    return fail(format!(
-                        "{p}:{n}: time field {:?} is not an integer: {t}",
-                        args.time_field
-                    ))
-                }
-            },
-        };
+        let time_field = args.time_field.as_deref().unwrap_or("ts");
+        let ts = event_time(&mut fields, time_field, &format!("{p}:{n}"))?;
         let key = match &args.key {
             None => Value::Null,
             Some(k) => fields.get(k).cloned().unwrap_or(Value::Null),
@@ -194,6 +201,19 @@ fn load_events(path: &Path, args: &Args) -> Res<(Vec<Timed>, Vec<Value>)> {
         events.push((ts, k, LineEvent { line: i, fields }));
     }
     Ok((events, keys))
+}
+
+/// Removes and reads the integer time field of an event at `place` (`file:line`).
+fn event_time(fields: &mut Map<String, Value>, field: &str, place: &str) -> Res<i64> {
+    match fields.remove(field) {
+        None => fail(format!("{place}: the event has no time field {field:?}")),
+        Some(t) => match t.as_i64() {
+            Some(t) => Ok(t),
+            None => fail(format!(
+                "{place}: time field {field:?} is not an integer: {t}"
+            )),
+        },
+    }
 }
 
 fn stages_json(m: &Match<LineEvent>) -> String {
@@ -291,13 +311,10 @@ fn run(args: &Args, w: &mut dyn Write) -> Res<()> {
 fn main() -> ExitCode {
     eddy_examples::init_logging();
     let args = Args::parse();
-    if let Some(sql) = &args.sql {
-        eprintln!(
-            "cep_match: {}: --sql (MATCH_RECOGNIZE) is not yet supported",
-            sql.display()
-        );
-        return ExitCode::from(2);
-    }
+    let run = |args: &Args, w: &mut dyn Write| match &args.sql {
+        Some(sql) => sql_path::run(args, sql, w),
+        None => run(args, w),
+    };
     let result = match &args.output {
         None => {
             let stdout = io::stdout();
@@ -345,4 +362,198 @@ fn write_atomically(path: &Path, f: impl FnOnce(&mut dyn Write) -> Res<()>) -> R
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// The `--sql` path: a MATCH_RECOGNIZE statement as a keyed DataStream job.
+mod sql_path {
+    use std::fs;
+    use std::io::Write;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use eddy_cep::json::{self, Value};
+    use eddy_cep::sql::{
+        operator::match_recognize, MatchRecognize, MatchRow, RowsPerMatch, Scalar,
+    };
+    use eddy_datastream::{StreamExecutionEnvironment, WatermarkStrategy};
+    use serde::{Deserialize, Serialize};
+
+    use super::{event_time, fail, Args, Failure, FinalWatermark, Res};
+
+    /// One event as the job sees it: its line, time, partition and the statement's columns.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    struct SqlEvent {
+        line: usize,
+        ts: i64,
+        key: String,
+        values: Vec<Scalar>,
+    }
+
+    fn load_statement(path: &Path) -> Res<MatchRecognize> {
+        let p = path.display();
+        let text =
+            fs::read_to_string(path).map_err(|e| Failure(format!("{p}: cannot read SQL: {e}")))?;
+        MatchRecognize::parse(&text).map_err(|e| {
+            Failure(format!(
+                "{p}:{}:{}: bad SQL: {}",
+                e.line, e.column, e.message
+            ))
+        })
+    }
+
+    /// The partition fields and the time field, from the statement and the flags.
+    fn fields(q: &MatchRecognize, args: &Args, sql: &Path) -> Res<(Vec<String>, String)> {
+        let p = sql.display();
+        if args.timeouts {
+            return fail(format!("{p}: --timeouts does not apply to --sql"));
+        }
+        let partition = match (&args.key, q.partition_by()) {
+            (None, cols) => cols.to_vec(),
+            (Some(k), []) => vec![k.clone()],
+            (Some(k), cols) if cols.len() == 1 && cols[0] == *k => cols.to_vec(),
+            (Some(k), cols) => {
+                return fail(format!(
+                    "{p}: --key {k} contradicts PARTITION BY {}",
+                    cols.join(", ")
+                ))
+            }
+        };
+        let time = match (&args.time_field, q.order_by()) {
+            (None, None) => "ts".to_string(),
+            (Some(t), None) => t.clone(),
+            (None, Some(o)) => o.to_string(),
+            (Some(t), Some(o)) if t == o => o.to_string(),
+            (Some(t), Some(o)) => {
+                return fail(format!("{p}: --time-field {t} contradicts ORDER BY {o}"))
+            }
+        };
+        Ok((partition, time))
+    }
+
+    fn load_events(
+        path: &Path,
+        q: &MatchRecognize,
+        partition: &[String],
+        time: &str,
+    ) -> Res<Vec<SqlEvent>> {
+        let p = path.display();
+        let text = fs::read_to_string(path)
+            .map_err(|e| Failure(format!("{p}: cannot read events: {e}")))?;
+        let mut events = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let n = i + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: Value = json::serde_json::from_str(line).map_err(|e| {
+                let msg = e.to_string();
+                let msg = msg
+                    .rsplit_once(" at line ")
+                    .map_or(msg.as_str(), |(m, _)| m)
+                    .to_string();
+                Failure(format!("{p}:{n}:{}: bad JSON: {msg}", e.column()))
+            })?;
+            let Value::Object(mut fields) = v else {
+                return fail(format!("{p}:{n}: an event must be a JSON object"));
+            };
+            // The time column may also be read by the statement (ORDER BY's column usually is).
+            let ts_value = fields.get(time).cloned();
+            let ts = event_time(&mut fields, time, &format!("{p}:{n}"))?;
+            if let Some(t) = ts_value {
+                fields.insert(time.to_string(), t);
+            }
+            let key: Vec<Value> = partition
+                .iter()
+                .map(|c| fields.get(c).cloned().unwrap_or(Value::Null))
+                .collect();
+            let values = q
+                .columns()
+                .iter()
+                .map(|c| fields.get(c).map_or(Scalar::Null, Scalar::from_json))
+                .collect();
+            events.push(SqlEvent {
+                line: i,
+                ts,
+                key: Value::Array(key).to_string(),
+                values,
+            });
+        }
+        events.sort_by_key(|e| e.ts); // stable: equal timestamps keep input order
+        Ok(events)
+    }
+
+    fn measures_json(q: &MatchRecognize, m: &[Scalar]) -> String {
+        let parts: Vec<String> = q
+            .measure_names()
+            .iter()
+            .zip(m)
+            .map(|(name, v)| format!("{}:{}", Value::String(name.clone()), v.to_json()))
+            .collect();
+        format!("{{{}}}", parts.join(","))
+    }
+
+    fn format_row(q: &MatchRecognize, m: &MatchRow<SqlEvent>) -> String {
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "null".into());
+        if q.rows_per_match() == RowsPerMatch::One {
+            let vars: Vec<String> = m
+                .matched
+                .iter()
+                .map(|(var, rows)| {
+                    let lines: Vec<String> = rows.iter().map(|r| r.line.to_string()).collect();
+                    format!("{}:[{}]", Value::String(var.to_string()), lines.join(","))
+                })
+                .collect();
+            format!(
+                "{{\"match_number\":{},\"match\":{{{}}},\"measures\":{}}}",
+                opt(m.match_number.map(|n| n.to_string())),
+                vars.join(","),
+                measures_json(q, &m.measures)
+            )
+        } else {
+            format!(
+                "{{\"row\":{},\"match_number\":{},\"classifier\":{},\"measures\":{}}}",
+                opt(m.row.as_ref().map(|r| r.line.to_string())),
+                opt(m.match_number.map(|n| n.to_string())),
+                opt(m
+                    .classifier
+                    .as_ref()
+                    .map(|c| Value::String(c.to_string()).to_string())),
+                measures_json(q, &m.measures)
+            )
+        }
+    }
+
+    pub(super) fn run(args: &Args, sql: &Path, w: &mut dyn Write) -> Res<()> {
+        let q = load_statement(sql)?;
+        let (partition, time) = fields(&q, args, sql)?;
+        let events = load_events(&args.events, &q, &partition, &time)?;
+        tracing::info!(events = events.len(), "loaded");
+        let q = Arc::new(q);
+        let env = StreamExecutionEnvironment::new();
+        env.set_parallelism(1);
+        let keyed = env
+            .from_collection(events)
+            .assign_timestamps_and_watermarks(
+                WatermarkStrategy::for_monotonous_timestamps()
+                    .with_timestamp_assigner(|e: &SqlEvent| e.ts)
+                    .punctuated(),
+            )
+            .key_by(|e: &SqlEvent| e.key.clone());
+        let place = args.events.display().to_string();
+        let mut op = match_recognize(&keyed, q.clone(), |e: &SqlEvent, row: &mut Vec<Scalar>| {
+            row.extend(e.values.iter().cloned())
+        })
+        .describe_rows(move |e: &SqlEvent| format!("{place}:{}", e.line + 1));
+        if args.final_watermark == FinalWatermark::None {
+            op = op.keep_partitions_open();
+        }
+        let fq = q.clone();
+        let lines = op.build().map(move |(_, m)| format_row(&fq, &m)).collect();
+        env.execute("cep_match --sql")
+            .map_err(|e| Failure(e.to_string()))?;
+        for line in lines.take() {
+            writeln!(w, "{line}").map_err(|e| Failure(format!("cannot write output: {e}")))?;
+        }
+        Ok(())
+    }
 }

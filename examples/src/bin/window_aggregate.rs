@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use eddy_datastream::window::{AggregateFunction, WindowAssigner};
 use eddy_datastream::{StreamExecutionEnvironment, WatermarkStrategy};
+use eddy_examples::checkpointing::CheckpointArgs;
 use eddy_examples::duration::parse_millis;
 use eddy_examples::{fail, init_logging, EXIT_BAD_INPUT};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -47,6 +48,8 @@ struct Args {
     /// Parallel subtasks of the window operator.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=128))]
     parallelism: u32,
+    #[command(flatten)]
+    checkpointing: CheckpointArgs,
 }
 
 fn parse_window(spec: &str) -> Result<WindowAssigner, String> {
@@ -140,6 +143,7 @@ fn main() {
     let args = Args::parse();
     let env = StreamExecutionEnvironment::new();
     env.set_parallelism(args.parallelism);
+    args.checkpointing.apply(&env);
     let strategy = WatermarkStrategy::for_bounded_out_of_orderness(args.out_of_orderness)
         .with_timestamp_assigner(|e: &Event| e.ts)
         .punctuated();

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 use compact_str::CompactString;
 use eddy_datastream::{Collector, RuntimeMode, StreamExecutionEnvironment};
+use eddy_examples::checkpointing::CheckpointArgs;
 use eddy_examples::wordcount::{for_each_word, BUILT_IN_TEXT};
 use eddy_examples::{fail, init_logging, EXIT_BAD_INPUT};
 
@@ -29,6 +30,8 @@ struct Args {
     /// batch: one final count per word; streaming: every update, as Flink prints it.
     #[arg(long, value_enum, default_value_t = Mode::Batch)]
     mode: Mode,
+    #[command(flatten)]
+    checkpointing: CheckpointArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -54,6 +57,7 @@ fn main() {
     if let Some(p) = args.parallelism {
         env.set_parallelism(p);
     }
+    args.checkpointing.apply(&env);
     env.set_runtime_mode(match args.mode {
         Mode::Batch => RuntimeMode::Batch,
         Mode::Streaming => RuntimeMode::Streaming,

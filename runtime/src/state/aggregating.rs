@@ -1,6 +1,6 @@
 //! Aggregating state: an accumulator per key, fed by an [`AggregateFunction`].
 
-use super::heap::{heap_backend, HeapTable};
+use super::heap::{heap_backend, lock, SharedTable};
 use super::{StateBackend, StateDescriptor};
 use crate::data::{Data, Key};
 use crate::Result;
@@ -9,7 +9,7 @@ use crate::Result;
 /// accumulator as they arrive, so state holds one accumulator, never the values.
 pub trait AggregateFunction<T>: Clone + Send + Sync + 'static {
     /// The running state of one aggregate.
-    type Acc: Clone + Send + 'static;
+    type Acc: Data;
     /// What the aggregate yields.
     type Out: Data;
     /// A fresh accumulator.
@@ -44,12 +44,19 @@ pub fn aggregating_state<K: Key, T: 'static, F: AggregateFunction<T>>(
     function: F,
 ) -> Result<Box<dyn AggregatingState<K, T, F::Out>>> {
     backend.register(&descriptor)?;
-    let table = heap_backend(backend)?.table(&descriptor);
+    #[cfg(feature = "rocksdb")]
+    if let Some(rocks) = backend
+        .as_any_mut()
+        .downcast_mut::<super::rocks_keyed::RocksKeyedBackend>()
+    {
+        return super::rocks_keyed::rocks_aggregating_state(rocks, &descriptor, function);
+    }
+    let table = heap_backend(backend)?.table(&descriptor)?;
     Ok(Box::new(HeapAggregatingState { table, function }))
 }
 
 struct HeapAggregatingState<K, F: AggregateFunction<T>, T> {
-    table: HeapTable<K, F::Acc>,
+    table: SharedTable<K, F::Acc>,
     function: F,
 }
 
@@ -57,20 +64,24 @@ impl<K: Key, T: 'static, F: AggregateFunction<T>> AggregatingState<K, T, F::Out>
     for HeapAggregatingState<K, F, T>
 {
     fn get(&mut self, key: &K) -> Result<Option<F::Out>> {
-        Ok(self.table.get(key).map(|acc| self.function.get_result(acc)))
+        let function = &self.function;
+        Ok(lock(&self.table)
+            .get(key)
+            .map(|acc| function.get_result(acc)))
     }
     fn add(&mut self, key: &K, value: &T) -> Result<()> {
         let function = &self.function;
-        let acc = self.table.write(key, || function.create_accumulator());
+        let mut table = lock(&self.table);
+        let acc = table.write(key, || function.create_accumulator());
         function.add(acc, value);
         Ok(())
     }
     fn clear(&mut self, key: &K) -> Result<()> {
-        self.table.remove(key);
+        lock(&self.table).remove(key);
         Ok(())
     }
     fn cleanup_expired(&mut self) -> usize {
-        self.table.cleanup_expired()
+        lock(&self.table).cleanup_expired()
     }
 }
 
@@ -120,14 +131,14 @@ mod tests {
         }
         assert_eq!(list.get(&1).unwrap(), &[10, 30]);
         assert_eq!(list.get(&3).unwrap(), &[] as &[u32]);
-        assert_eq!(map.get(&1, &"v30".to_string()).unwrap(), Some(&30));
+        assert_eq!(map.get(&1, &"v30".to_string()).unwrap(), Some(30));
         assert!(!map.contains(&2, &"v30".to_string()).unwrap());
         let mut entries = map.entries(&1).unwrap();
         entries.sort();
         assert_eq!(entries, [("v10".to_string(), 10), ("v30".to_string(), 30)]);
         map.remove(&1, &"v10".to_string()).unwrap();
         assert_eq!(map.entries(&1).unwrap().len(), 1);
-        assert_eq!(sum.get(&1).unwrap(), Some(&40));
+        assert_eq!(sum.get(&1).unwrap(), Some(40));
         assert_eq!(mean.get(&1).unwrap(), Some(20.0));
         assert_eq!(mean.get(&2).unwrap(), Some(20.0));
         list.update(&1, vec![7]).unwrap();
@@ -177,7 +188,7 @@ mod tests {
         sum.add(&1, 5).unwrap();
         assert_eq!(
             sum.get(&1).unwrap(),
-            Some(&5),
+            Some(5),
             "an expired value does not feed the fold"
         );
     }

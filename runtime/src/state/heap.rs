@@ -5,15 +5,86 @@ use std::collections::HashSet;
 use std::hash::Hash;
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::Mutex;
+
 use super::{KeyRef, StateBackend, StateDescriptor, StateTtlConfig, TtlUpdate};
+use crate::checkpoint::snapshot::{decode, encode};
+use crate::checkpoint::{RestoredState, SnapshotWriter};
+use crate::data::Key;
+use crate::partition::DEFAULT_MAX_PARALLELISM;
 use crate::time::{system_clock, Clock};
 use crate::{Error, Result, Timestamp};
 
 /// Keeps keyed state as objects on the heap (Flink's HashMapStateBackend). The default.
-#[derive(Debug)]
+///
+/// Each state's table is shared between the operator's handle and the backend, so that the
+/// backend can snapshot every table at a barrier without the operator's help. Both sides run
+/// on the task's thread; the shared cell only guards against misuse.
 pub struct HeapStateBackend {
     names: HashSet<String>,
     clock: Arc<dyn Clock>,
+    max_parallelism: u32,
+    restored: RestoredState,
+    tables: Vec<(String, Box<dyn SnapshotTable>)>,
+}
+
+impl std::fmt::Debug for HeapStateBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeapStateBackend")
+            .field("states", &self.names)
+            .finish()
+    }
+}
+
+/// A table shared by a state handle and the backend that snapshots it.
+pub(crate) type SharedTable<K, V> = Arc<Mutex<HeapTable<K, V>>>;
+
+/// Locks a shared table. Never contended (both sides run on the task's thread); a poisoned
+/// lock (a panic while it was held) still holds a consistent table, whose task is failing.
+pub(crate) fn lock<T>(table: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    table
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A table the backend can snapshot without knowing its types.
+trait SnapshotTable: Send {
+    fn snapshot(&self, name: &str, writer: &mut SnapshotWriter) -> Result<()>;
+}
+
+impl<K: Key, V: Serialize + Send + 'static> SnapshotTable for SharedTable<K, V> {
+    fn snapshot(&self, name: &str, writer: &mut SnapshotWriter) -> Result<()> {
+        let table = lock(self);
+        let now = table.now();
+        // Write times matter only with a TTL; without one they would cost 8 bytes a key.
+        let with_ttl = table.ttl.is_some();
+        let mut groups: hashbrown::HashMap<u32, Vec<(&K, &V, Timestamp)>> =
+            hashbrown::HashMap::new();
+        for (key, entry) in &table.map {
+            if !table.expired(entry, now) {
+                groups.entry(writer.key_group_of(key)).or_default().push((
+                    key,
+                    &entry.value,
+                    entry.stamp,
+                ));
+            }
+        }
+        let mut blobs = Vec::with_capacity(groups.len());
+        for (group, entries) in groups {
+            let bytes = if with_ttl {
+                encode(&entries)?
+            } else {
+                let untimed: Vec<(&K, &V)> = entries.iter().map(|(k, v, _)| (*k, *v)).collect();
+                encode(&untimed)?
+            };
+            blobs.push((group, bytes));
+        }
+        blobs.sort_unstable_by_key(|(group, _)| *group);
+        writer.keyed_blobs(name, blobs);
+        Ok(())
+    }
 }
 
 impl Default for HeapStateBackend {
@@ -23,21 +94,57 @@ impl Default for HeapStateBackend {
 }
 
 impl HeapStateBackend {
-    /// A backend whose state TTL follows `clock`.
+    /// An empty backend whose state TTL follows `clock`.
     pub fn new(clock: Arc<dyn Clock>) -> Self {
+        HeapStateBackend::restoring(clock, DEFAULT_MAX_PARALLELISM, RestoredState::empty())
+    }
+
+    /// A backend that fills each state, when it is declared, from `restored` (this subtask's
+    /// key groups of a checkpoint), for a job of `max_parallelism` key groups.
+    pub fn restoring(clock: Arc<dyn Clock>, max_parallelism: u32, restored: RestoredState) -> Self {
         HeapStateBackend {
             names: HashSet::new(),
             clock,
+            max_parallelism,
+            restored,
+            tables: Vec::new(),
         }
     }
 
-    /// An empty table for state `descriptor`.
-    pub(crate) fn table<K, V>(&self, descriptor: &StateDescriptor) -> HeapTable<K, V> {
-        HeapTable {
+    /// The table for state `descriptor`, filled from the restored checkpoint if any, and
+    /// registered for snapshots.
+    pub(crate) fn table<K: Key, V: Serialize + DeserializeOwned + Send + 'static>(
+        &mut self,
+        descriptor: &StateDescriptor,
+    ) -> Result<SharedTable<K, V>> {
+        let mut table = HeapTable {
             map: hashbrown::HashMap::new(),
             ttl: descriptor.ttl.map(|config| (config, self.clock.clone())),
             accesses: 0,
+        };
+        let now = table.now();
+        for blob in self.restored.take_keyed_blobs(&descriptor.name) {
+            if table.ttl.is_some() {
+                let entries: Vec<(K, V, Timestamp)> = decode(&descriptor.name, &blob)?;
+                for (key, value, stamp) in entries {
+                    table.map.insert(key, Stamped { value, stamp });
+                }
+            } else {
+                let entries: Vec<(K, V)> = decode(&descriptor.name, &blob)?;
+                for (key, value) in entries {
+                    table.map.insert(key, Stamped { value, stamp: now });
+                }
+            }
         }
+        let shared = Arc::new(Mutex::new(table));
+        self.tables
+            .push((descriptor.name.clone(), Box::new(shared.clone())));
+        Ok(shared)
+    }
+
+    /// The number of key groups of the job.
+    pub fn max_parallelism(&self) -> u32 {
+        self.max_parallelism
     }
 }
 
@@ -59,12 +166,23 @@ impl StateBackend for HeapStateBackend {
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
+
+    fn snapshot(&mut self, writer: &mut SnapshotWriter) -> Result<()> {
+        for (name, table) in &self.tables {
+            table.snapshot(name, writer)?;
+        }
+        Ok(())
+    }
+
+    fn restored(&self) -> &RestoredState {
+        &self.restored
+    }
 }
 
 /// An entry and when it was last written (or read, per the TTL config).
 pub(crate) struct Stamped<V> {
     pub(crate) value: V,
-    stamp: Timestamp,
+    pub(crate) stamp: Timestamp,
 }
 
 /// The storage of one state: an entry per key, expired lazily when TTL is configured.
@@ -84,7 +202,7 @@ pub(crate) struct HeapTable<K, V> {
 const MIN_ACCESSES_PER_SWEEP: usize = 1024;
 
 impl<K: Hash + Eq + Clone, V> HeapTable<K, V> {
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         self.ttl.as_ref().map_or(0, |(_, clock)| clock.now_millis())
     }
 
@@ -100,7 +218,7 @@ impl<K: Hash + Eq + Clone, V> HeapTable<K, V> {
         }
     }
 
-    fn expired(&self, entry: &Stamped<V>, now: Timestamp) -> bool {
+    pub(crate) fn expired(&self, entry: &Stamped<V>, now: Timestamp) -> bool {
         self.ttl
             .as_ref()
             .is_some_and(|(config, _)| now.saturating_sub(entry.stamp) >= config.ttl_millis)
@@ -219,4 +337,58 @@ pub(crate) fn heap_backend(backend: &mut dyn StateBackend) -> Result<&mut HeapSt
         .as_any_mut()
         .downcast_mut::<HeapStateBackend>()
         .ok_or_else(|| Error::Internal(format!("state backend '{name}' cannot hold this state")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::partition::{hash_key, key_group_for_hash, KeyGroupRange};
+    use crate::state::{list_state, value_state, StateTtlConfig};
+    use crate::time::ManualClock;
+
+    #[test]
+    fn snapshots_restore_per_key_group_at_another_parallelism() {
+        let clock = Arc::new(ManualClock::new(0));
+        let mut backend = HeapStateBackend::new(clock.clone());
+        let mut sums = value_state::<u32, u64>(&mut backend, StateDescriptor::new("sum")).unwrap();
+        let ttl = StateDescriptor::new("recent").with_ttl(StateTtlConfig::new(100));
+        let mut recent = list_state::<u32, String>(&mut backend, ttl.clone()).unwrap();
+        for key in 0..500u32 {
+            sums.put(&key, key as u64 * 2).unwrap();
+            if key % 2 == 0 {
+                clock.set(key as i64 / 10);
+                recent.add(&key, format!("v{key}")).unwrap();
+            }
+        }
+        // Lists written at time 10 or before have expired at 110: not in the snapshot.
+        clock.set(110);
+        let mut writer = SnapshotWriter::new(KeyGroupRange { start: 0, end: 127 }, 128);
+        backend.snapshot(&mut writer).unwrap();
+        let snapshot = writer.finish();
+
+        let (mut restored_sums, mut restored_lists) = (0, 0);
+        for subtask in 0..3 {
+            let range = KeyGroupRange::for_subtask(128, 3, subtask);
+            let restored = RestoredState::assemble(range, [&snapshot]);
+            let mut fresh = HeapStateBackend::restoring(clock.clone(), 128, restored);
+            let mut sums =
+                value_state::<u32, u64>(&mut fresh, StateDescriptor::new("sum")).unwrap();
+            let mut recent = list_state::<u32, String>(&mut fresh, ttl.clone()).unwrap();
+            for key in 0..500u32 {
+                let mine = range.contains(key_group_for_hash(hash_key(&key), 128));
+                let sum = sums.get(&key).unwrap();
+                assert_eq!(sum, mine.then_some(key as u64 * 2), "key {key}");
+                restored_sums += usize::from(sum.is_some());
+                let list = recent.get(&key).unwrap();
+                if mine && key % 2 == 0 && key >= 110 {
+                    assert_eq!(list, vec![format!("v{key}")]);
+                    restored_lists += 1;
+                } else {
+                    assert!(list.is_empty(), "key {key}: {list:?}");
+                }
+            }
+        }
+        assert_eq!(restored_sums, 500);
+        assert_eq!(restored_lists, 195);
+    }
 }

@@ -1,14 +1,14 @@
 //! List state: a list of values per key.
 
-use super::heap::{heap_backend, HeapTable};
+use super::heap::{heap_backend, lock, SharedTable};
 use super::{StateBackend, StateDescriptor};
 use crate::data::{Data, Key};
 use crate::Result;
 
 /// A list of values per key.
 pub trait ListState<K, V>: Send {
-    /// The list of `key` (empty if none).
-    fn get(&mut self, key: &K) -> Result<&[V]>;
+    /// A copy of the list of `key` (empty if none).
+    fn get(&mut self, key: &K) -> Result<Vec<V>>;
     /// Appends a value.
     fn add(&mut self, key: &K, value: V) -> Result<()>;
     /// Replaces the list.
@@ -28,31 +28,38 @@ pub fn list_state<K: Key, V: Data>(
     descriptor: StateDescriptor,
 ) -> Result<Box<dyn ListState<K, V>>> {
     backend.register(&descriptor)?;
-    let table = heap_backend(backend)?.table(&descriptor);
+    #[cfg(feature = "rocksdb")]
+    if let Some(rocks) = backend
+        .as_any_mut()
+        .downcast_mut::<super::rocks_keyed::RocksKeyedBackend>()
+    {
+        return super::rocks_keyed::rocks_list_state(rocks, &descriptor);
+    }
+    let table = heap_backend(backend)?.table(&descriptor)?;
     Ok(Box::new(HeapListState { table }))
 }
 
 struct HeapListState<K, V> {
-    table: HeapTable<K, Vec<V>>,
+    table: SharedTable<K, Vec<V>>,
 }
 
 impl<K: Key, V: Data> ListState<K, V> for HeapListState<K, V> {
-    fn get(&mut self, key: &K) -> Result<&[V]> {
-        Ok(self.table.get(key).map_or(&[], |v| v.as_slice()))
+    fn get(&mut self, key: &K) -> Result<Vec<V>> {
+        Ok(lock(&self.table).get(key).cloned().unwrap_or_default())
     }
     fn add(&mut self, key: &K, value: V) -> Result<()> {
-        self.table.write(key, Vec::new).push(value);
+        lock(&self.table).write(key, Vec::new).push(value);
         Ok(())
     }
     fn update(&mut self, key: &K, values: Vec<V>) -> Result<()> {
-        *self.table.write(key, Vec::new) = values;
+        *lock(&self.table).write(key, Vec::new) = values;
         Ok(())
     }
     fn clear(&mut self, key: &K) -> Result<()> {
-        self.table.remove(key);
+        lock(&self.table).remove(key);
         Ok(())
     }
     fn cleanup_expired(&mut self) -> usize {
-        self.table.cleanup_expired()
+        lock(&self.table).cleanup_expired()
     }
 }

@@ -2,7 +2,7 @@
 
 use std::hash::Hash;
 
-use super::heap::{heap_backend, HeapTable};
+use super::heap::{heap_backend, lock, SharedTable};
 use super::{StateBackend, StateDescriptor};
 use crate::data::{Data, Key};
 use crate::Result;
@@ -10,7 +10,7 @@ use crate::Result;
 /// A map from user keys `UK` to values `UV` per key.
 pub trait MapState<K, UK, UV>: Send {
     /// The value of `user_key` in the map of `key`.
-    fn get(&mut self, key: &K, user_key: &UK) -> Result<Option<&UV>>;
+    fn get(&mut self, key: &K, user_key: &UK) -> Result<Option<UV>>;
     /// Sets the value of `user_key`.
     fn put(&mut self, key: &K, user_key: UK, value: UV) -> Result<()>;
     /// Removes `user_key`.
@@ -34,51 +34,59 @@ pub fn map_state<K: Key, UK: Key, UV: Data>(
     descriptor: StateDescriptor,
 ) -> Result<Box<dyn MapState<K, UK, UV>>> {
     backend.register(&descriptor)?;
-    let table = heap_backend(backend)?.table(&descriptor);
+    #[cfg(feature = "rocksdb")]
+    if let Some(rocks) = backend
+        .as_any_mut()
+        .downcast_mut::<super::rocks_keyed::RocksKeyedBackend>()
+    {
+        return super::rocks_keyed::rocks_map_state(rocks, &descriptor);
+    }
+    let table = heap_backend(backend)?.table(&descriptor)?;
     Ok(Box::new(HeapMapState { table }))
 }
 
 struct HeapMapState<K, UK, UV> {
-    table: HeapTable<K, hashbrown::HashMap<UK, UV>>,
+    table: SharedTable<K, hashbrown::HashMap<UK, UV>>,
 }
 
 impl<K: Key, UK: Key + Hash + Eq, UV: Data> MapState<K, UK, UV> for HeapMapState<K, UK, UV> {
-    fn get(&mut self, key: &K, user_key: &UK) -> Result<Option<&UV>> {
-        Ok(self.table.get(key).and_then(|m| m.get(user_key)))
+    fn get(&mut self, key: &K, user_key: &UK) -> Result<Option<UV>> {
+        Ok(lock(&self.table)
+            .get(key)
+            .and_then(|m| m.get(user_key).cloned()))
     }
     fn put(&mut self, key: &K, user_key: UK, value: UV) -> Result<()> {
-        self.table
+        lock(&self.table)
             .write(key, hashbrown::HashMap::new)
             .insert(user_key, value);
         Ok(())
     }
     fn remove(&mut self, key: &K, user_key: &UK) -> Result<()> {
-        if let Some(map) = self.table.get(key) {
+        let mut table = lock(&self.table);
+        if let Some(map) = table.get(key) {
             map.remove(user_key);
             if map.is_empty() {
-                self.table.remove(key);
+                table.remove(key);
             }
         }
         Ok(())
     }
     fn contains(&mut self, key: &K, user_key: &UK) -> Result<bool> {
-        Ok(self
-            .table
+        Ok(lock(&self.table)
             .get(key)
             .is_some_and(|m| m.contains_key(user_key)))
     }
     fn entries(&mut self, key: &K) -> Result<Vec<(UK, UV)>> {
-        Ok(self
-            .table
+        Ok(lock(&self.table)
             .get(key)
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default())
     }
     fn clear(&mut self, key: &K) -> Result<()> {
-        self.table.remove(key);
+        lock(&self.table).remove(key);
         Ok(())
     }
     fn cleanup_expired(&mut self) -> usize {
-        self.table.cleanup_expired()
+        lock(&self.table).cleanup_expired()
     }
 }

@@ -28,8 +28,18 @@ mod heap;
 mod list;
 mod map;
 mod reducing;
+#[cfg(feature = "rocksdb")]
+mod rocks_keyed;
+#[cfg(feature = "rocksdb")]
+mod rocksdb;
 mod value;
 
+#[cfg(feature = "rocksdb")]
+pub use self::rocksdb::{
+    Entries, Entry, FileLocation, PendingRocksSnapshot, RocksDbConfig, RocksDbStateBackend,
+    RocksSnapshotManifest, RocksTable, SharedStateRegistry, SnapshotFile, SnapshotSource,
+    SnapshotState, MANIFEST_FILE_NAME, MAX_KEY_GROUPS, ROCKSDB_SNAPSHOT_FORMAT_VERSION,
+};
 pub use aggregating::{aggregating_state, AggregateFunction, AggregatingState};
 pub use heap::HeapStateBackend;
 pub use list::{list_state, ListState};
@@ -37,7 +47,53 @@ pub use map::{map_state, MapState};
 pub use reducing::{reducing_state, ReducingState};
 pub use value::{value_state, ValueState};
 
+#[cfg(feature = "rocksdb")]
+pub use rocks_keyed::RocksKeyedBackend;
+
+/// The state backend of one operator subtask, of `kind`, filled from `restored`.
+///
+/// # Errors
+/// [`crate::Error::InvalidGraph`] when `kind` is RocksDB and this build has no RocksDB (the
+/// `rocksdb` feature).
+pub fn create_backend(
+    kind: &StateBackendKind,
+    clock: std::sync::Arc<dyn crate::time::Clock>,
+    key_groups: crate::partition::KeyGroupRange,
+    max_parallelism: u32,
+    restored: RestoredState,
+) -> crate::Result<Box<dyn StateBackend>> {
+    match kind {
+        StateBackendKind::Heap => Ok(Box::new(HeapStateBackend::restoring(
+            clock,
+            max_parallelism,
+            restored,
+        ))),
+        #[cfg(feature = "rocksdb")]
+        StateBackendKind::RocksDb { dir } => {
+            let dir = dir
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("eddy-rocksdb"));
+            Ok(Box::new(RocksKeyedBackend::new(
+                dir,
+                key_groups,
+                max_parallelism,
+                clock,
+                restored,
+            )))
+        }
+        #[cfg(not(feature = "rocksdb"))]
+        StateBackendKind::RocksDb { .. } => {
+            let _ = (key_groups, restored);
+            Err(crate::Error::InvalidGraph(
+                "this build has no RocksDB state backend (build with the `rocksdb` feature)".into(),
+            ))
+        }
+    }
+}
+
 use std::any::Any;
+
+use crate::checkpoint::{RestoredState, SnapshotWriter};
 
 /// A key read from a record: borrowed when it is a part of the record, owned when computed.
 #[derive(Debug)]
@@ -131,6 +187,20 @@ impl StateTtlConfig {
     }
 }
 
+/// Which [`StateBackend`] a job's operators get.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StateBackendKind {
+    /// [`HeapStateBackend`]: live objects in hash maps (the default).
+    #[default]
+    Heap,
+    /// RocksDB in a working directory per subtask under `dir` (a temporary directory when
+    /// `None`): state larger than memory, incremental checkpoints.
+    RocksDb {
+        /// Where the subtasks' databases live while the job runs.
+        dir: Option<std::path::PathBuf>,
+    },
+}
+
 /// Where keyed state lives. One backend per subtask; the runtime creates it, operators create
 /// state handles in it when they open.
 pub trait StateBackend: Send {
@@ -145,4 +215,27 @@ pub trait StateBackend: Send {
 
     /// Gives state constructors access to the concrete backend.
     fn as_any_mut(&mut self) -> &mut dyn Any;
+
+    /// Writes every declared state into `writer`, per key group (at a checkpoint barrier).
+    ///
+    /// # Errors
+    /// When a value cannot be serialized, or the backend cannot snapshot.
+    fn snapshot(&mut self, _writer: &mut SnapshotWriter) -> crate::Result<()> {
+        Err(crate::Error::Internal(format!(
+            "the {} state backend cannot take snapshots",
+            self.name()
+        )))
+    }
+
+    /// Checkpoint `checkpoint_id` completed: an incremental backend bases its next snapshot
+    /// on it.
+    fn notify_checkpoint_complete(&mut self, _checkpoint_id: u64) {}
+
+    /// The state this subtask was restored from (empty on a fresh start). Operators read
+    /// what they keep outside keyed state from it when they open.
+    fn restored(&self) -> &RestoredState {
+        static EMPTY: std::sync::LazyLock<RestoredState> =
+            std::sync::LazyLock::new(RestoredState::empty);
+        &EMPTY
+    }
 }

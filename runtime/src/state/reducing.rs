@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::heap::{heap_backend, HeapTable};
+use super::heap::{heap_backend, lock, SharedTable};
 use super::{StateBackend, StateDescriptor};
 use crate::data::{Data, Key};
 use crate::Result;
@@ -10,7 +10,7 @@ use crate::Result;
 /// One value per key, folded with the state's reduce function on every [`add`](Self::add).
 pub trait ReducingState<K, V>: Send {
     /// The folded value of `key`.
-    fn get(&mut self, key: &K) -> Result<Option<&V>>;
+    fn get(&mut self, key: &K) -> Result<Option<V>>;
     /// Folds `value` in.
     fn add(&mut self, key: &K, value: V) -> Result<()>;
     /// Removes the value.
@@ -29,24 +29,30 @@ pub fn reducing_state<K: Key, V: Data>(
     reduce: impl Fn(V, V) -> V + Send + Sync + 'static,
 ) -> Result<Box<dyn ReducingState<K, V>>> {
     backend.register(&descriptor)?;
-    let table = heap_backend(backend)?.table(&descriptor);
-    Ok(Box::new(HeapReducingState {
-        table,
-        reduce: Arc::new(reduce),
-    }))
+    let reduce: Arc<dyn Fn(V, V) -> V + Send + Sync> = Arc::new(reduce);
+    #[cfg(feature = "rocksdb")]
+    if let Some(rocks) = backend
+        .as_any_mut()
+        .downcast_mut::<super::rocks_keyed::RocksKeyedBackend>()
+    {
+        return super::rocks_keyed::rocks_reducing_state(rocks, &descriptor, reduce);
+    }
+    let table = heap_backend(backend)?.table(&descriptor)?;
+    Ok(Box::new(HeapReducingState { table, reduce }))
 }
 
 struct HeapReducingState<K, V> {
-    table: HeapTable<K, Option<V>>,
+    table: SharedTable<K, Option<V>>,
     reduce: Arc<dyn Fn(V, V) -> V + Send + Sync>,
 }
 
 impl<K: Key, V: Data> ReducingState<K, V> for HeapReducingState<K, V> {
-    fn get(&mut self, key: &K) -> Result<Option<&V>> {
-        Ok(self.table.get(key).and_then(|v| v.as_ref()))
+    fn get(&mut self, key: &K) -> Result<Option<V>> {
+        Ok(lock(&self.table).get(key).and_then(|v| v.clone()))
     }
     fn add(&mut self, key: &K, value: V) -> Result<()> {
-        let slot = self.table.write(key, || None);
+        let mut table = lock(&self.table);
+        let slot = table.write(key, || None);
         let new = match slot.take() {
             Some(old) => (self.reduce)(old, value),
             None => value,
@@ -55,10 +61,10 @@ impl<K: Key, V: Data> ReducingState<K, V> for HeapReducingState<K, V> {
         Ok(())
     }
     fn clear(&mut self, key: &K) -> Result<()> {
-        self.table.remove(key);
+        lock(&self.table).remove(key);
         Ok(())
     }
     fn cleanup_expired(&mut self) -> usize {
-        self.table.cleanup_expired()
+        lock(&self.table).cleanup_expired()
     }
 }

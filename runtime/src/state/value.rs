@@ -1,6 +1,6 @@
 //! Value state: one value per key.
 
-use super::heap::{heap_backend, HeapTable};
+use super::heap::{heap_backend, lock, SharedTable};
 use super::{KeyRef, StateBackend, StateDescriptor};
 use crate::data::{Data, Key};
 use crate::{Error, Result};
@@ -16,9 +16,9 @@ pub trait ValueState<K, V>: Send {
     /// Removes the value of `key`.
     fn clear(&mut self, key: &K) -> Result<()>;
 
-    /// Replaces the value of `key` with `f(old)`, calling `f` exactly once, and returns the
-    /// new value. The heap backend moves the old value into `f` without copying it.
-    fn upsert(&mut self, key: &K, f: &mut dyn FnMut(Option<V>) -> V) -> Result<&V>;
+    /// Replaces the value of `key` with `f(old)`, calling `f` exactly once, and returns a
+    /// copy of the new value. The heap backend moves the old value into `f` without copying it.
+    fn upsert(&mut self, key: &K, f: &mut dyn FnMut(Option<V>) -> V) -> Result<V>;
 
     /// Changes the value of `key` in place with `f`, creating it with `init` first if absent.
     /// The heap backend touches the value where it lies: nothing is copied or moved.
@@ -37,7 +37,15 @@ pub trait ValueState<K, V>: Send {
         value: V,
         key_of: &dyn for<'a> Fn(&'a V) -> KeyRef<'a, K>,
         f: &dyn Fn(V, V) -> V,
-    ) -> Result<&V>;
+    ) -> Result<()>;
+
+    /// [`reduce`](Self::reduce), returning a copy of the new value (to emit it).
+    fn reduce_get(
+        &mut self,
+        value: V,
+        key_of: &dyn for<'a> Fn(&'a V) -> KeyRef<'a, K>,
+        f: &dyn Fn(V, V) -> V,
+    ) -> Result<V>;
 
     /// Removes and returns every live entry, in no particular order.
     fn drain(&mut self) -> Box<dyn Iterator<Item = (K, V)> + '_>;
@@ -64,13 +72,20 @@ pub fn value_state<K: Key, V: Data>(
     descriptor: StateDescriptor,
 ) -> Result<Box<dyn ValueState<K, V>>> {
     backend.register(&descriptor)?;
-    let table = heap_backend(backend)?.table(&descriptor);
+    #[cfg(feature = "rocksdb")]
+    if let Some(rocks) = backend
+        .as_any_mut()
+        .downcast_mut::<super::rocks_keyed::RocksKeyedBackend>()
+    {
+        return super::rocks_keyed::rocks_value_state(rocks, &descriptor);
+    }
+    let table = heap_backend(backend)?.table(&descriptor)?;
     Ok(Box::new(HeapValueState { table }))
 }
 
 /// Value state on the heap. A slot holds `None` only while a value is moved out of it.
 struct HeapValueState<K, V> {
-    table: HeapTable<K, Option<V>>,
+    table: SharedTable<K, Option<V>>,
 }
 
 fn vanished() -> Error {
@@ -79,23 +94,24 @@ fn vanished() -> Error {
 
 impl<K: Key, V: Data> ValueState<K, V> for HeapValueState<K, V> {
     fn get(&mut self, key: &K) -> Result<Option<V>> {
-        Ok(self.table.get(key).and_then(|v| v.clone()))
+        Ok(lock(&self.table).get(key).and_then(|v| v.clone()))
     }
 
     fn put(&mut self, key: &K, value: V) -> Result<()> {
-        *self.table.write(key, || None) = Some(value);
+        *lock(&self.table).write(key, || None) = Some(value);
         Ok(())
     }
 
     fn clear(&mut self, key: &K) -> Result<()> {
-        self.table.remove(key);
+        lock(&self.table).remove(key);
         Ok(())
     }
 
-    fn upsert(&mut self, key: &K, f: &mut dyn FnMut(Option<V>) -> V) -> Result<&V> {
-        let slot = self.table.write(key, || None);
+    fn upsert(&mut self, key: &K, f: &mut dyn FnMut(Option<V>) -> V) -> Result<V> {
+        let mut table = lock(&self.table);
+        let slot = table.write(key, || None);
         let new = f(slot.take());
-        Ok(slot.insert(new))
+        Ok(slot.insert(new).clone())
     }
 
     fn modify(
@@ -104,7 +120,8 @@ impl<K: Key, V: Data> ValueState<K, V> for HeapValueState<K, V> {
         init: &mut dyn FnMut() -> V,
         f: &mut dyn FnMut(&mut V),
     ) -> Result<()> {
-        let slot = self.table.write(key, || None);
+        let mut table = lock(&self.table);
+        let slot = table.write(key, || None);
         f(slot.get_or_insert_with(init));
         Ok(())
     }
@@ -114,20 +131,38 @@ impl<K: Key, V: Data> ValueState<K, V> for HeapValueState<K, V> {
         value: V,
         key_of: &dyn for<'a> Fn(&'a V) -> KeyRef<'a, K>,
         f: &dyn Fn(V, V) -> V,
-    ) -> Result<&V> {
-        self.table.fold(value, key_of, f).ok_or_else(vanished)
+    ) -> Result<()> {
+        let mut table = lock(&self.table);
+        table
+            .fold(value, key_of, f)
+            .ok_or_else(vanished)
+            .map(|_| ())
+    }
+
+    fn reduce_get(
+        &mut self,
+        value: V,
+        key_of: &dyn for<'a> Fn(&'a V) -> KeyRef<'a, K>,
+        f: &dyn Fn(V, V) -> V,
+    ) -> Result<V> {
+        let mut table = lock(&self.table);
+        table.fold(value, key_of, f).cloned().ok_or_else(vanished)
     }
 
     fn drain(&mut self) -> Box<dyn Iterator<Item = (K, V)> + '_> {
-        Box::new(self.table.drain().filter_map(|(k, v)| v.map(|v| (k, v))))
+        let drained: Vec<(K, V)> = lock(&self.table)
+            .drain()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+        Box::new(drained.into_iter())
     }
 
     fn len(&self) -> usize {
-        self.table.len()
+        lock(&self.table).len()
     }
 
     fn cleanup_expired(&mut self) -> usize {
-        self.table.cleanup_expired()
+        lock(&self.table).cleanup_expired()
     }
 }
 
@@ -211,7 +246,7 @@ mod tests {
         // An expired value does not feed a fold: the fold starts afresh.
         s.upsert(&3, &mut |o| o.unwrap_or(0) + 1).unwrap();
         clock.advance(100);
-        assert_eq!(*s.upsert(&3, &mut |o| o.unwrap_or(0) + 1).unwrap(), 1);
+        assert_eq!(s.upsert(&3, &mut |o| o.unwrap_or(0) + 1).unwrap(), 1);
     }
 
     #[test]

@@ -1,0 +1,286 @@
+//! Checkpoints inside one process: task failures with a restart strategy, random pipelines
+//! with random checkpoint and failure points, savepoints and their restore, and the errors of
+//! damaged or foreign checkpoints. Each compares with the failure-free result.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use eddy_datastream::{Generator, RuntimeMode, StreamExecutionEnvironment};
+use eddy_runtime::checkpoint::RestartStrategy;
+use proptest::prelude::*;
+
+/// A keyed running count over generated records, written exactly once to `output`; the map
+/// before the count panics once, at record `fail_at`, while `armed` is set. Counting (rather
+/// than summing values) makes the streaming output a set of lines independent of the order
+/// in which parallel sources interleave: any lost or repeated record shows.
+fn build_job(
+    env: &StreamExecutionEnvironment,
+    records: u64,
+    keys: u64,
+    fail_at: Option<u64>,
+    armed: Arc<AtomicBool>,
+    output: &Path,
+) {
+    let seen = Arc::new(AtomicU64::new(0));
+    env.from_generator(Generator::bounded(records), move |i| (i % keys, 1u64))
+        .map(move |record: (u64, u64)| {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            if fail_at == Some(n) && armed.swap(false, Ordering::SeqCst) {
+                panic!("injected failure at record {n}");
+            }
+            record
+        })
+        .name("maybe fail")
+        .key_by(|r: &(u64, u64)| r.0)
+        .reduce(|a, b| (a.0, a.1 + b.1))
+        .map(|(k, sum)| format!("{k},{sum}"))
+        .write_as_text(output);
+}
+
+fn expected(records: u64, keys: u64, streaming: bool) -> Vec<String> {
+    let mut sums = vec![0u64; keys as usize];
+    let mut lines = Vec::new();
+    for i in 0..records {
+        let k = i % keys;
+        sums[k as usize] += 1;
+        if streaming {
+            lines.push(format!("{k},{}", sums[k as usize]));
+        }
+    }
+    if !streaming {
+        lines = (0..keys)
+            .map(|k| format!("{k},{}", sums[k as usize]))
+            .collect();
+    }
+    lines.sort();
+    lines
+}
+
+/// Asserts two sorted line lists are equal, showing only a summary of the difference.
+fn assert_same_lines(actual: &[String], expected: &[String]) {
+    if actual == expected {
+        return;
+    }
+    let mut extra = actual.to_vec();
+    let mut missing = Vec::new();
+    for line in expected {
+        match extra.iter().position(|l| l == line) {
+            Some(i) => {
+                extra.swap_remove(i);
+            }
+            None => missing.push(line.clone()),
+        }
+    }
+    panic!(
+        "{} lines, expected {}; {} unexpected (first: {:?}), {} missing (first: {:?})",
+        actual.len(),
+        expected.len(),
+        extra.len(),
+        extra.iter().take(5).collect::<Vec<_>>(),
+        missing.len(),
+        missing.iter().take(5).collect::<Vec<_>>()
+    );
+}
+
+fn sorted_lines(path: &Path) -> Vec<String> {
+    let mut lines: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_task_failure_restarts_from_the_latest_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.txt");
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(2)
+        .set_runtime_mode(RuntimeMode::Streaming)
+        .enable_checkpointing(Duration::from_millis(20), dir.path().join("ck"))
+        .set_restart_strategy(RestartStrategy::FixedDelay {
+            attempts: 2,
+            delay: Duration::from_millis(10),
+        })
+        .set_source_throttle(20_000.0);
+    let armed = Arc::new(AtomicBool::new(true));
+    build_job(&env, 6_000, 7, Some(4_000), armed.clone(), &output);
+    let result = env.execute("restart test").unwrap();
+    assert!(!armed.load(Ordering::SeqCst), "the failure was injected");
+    assert_eq!(result.restarts, 1);
+    let restored = result
+        .restored_from
+        .expect("the restart restored a checkpoint");
+    assert!(restored
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("chk-"));
+    assert_same_lines(&sorted_lines(&output), &expected(6_000, 7, true));
+}
+
+#[test]
+fn without_a_restart_strategy_the_failure_fails_the_job_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.txt");
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(2)
+        .enable_checkpointing(Duration::from_millis(20), dir.path().join("ck"));
+    build_job(
+        &env,
+        3_000,
+        5,
+        Some(100),
+        Arc::new(AtomicBool::new(true)),
+        &output,
+    );
+    let error = env.execute("no restart").unwrap_err();
+    assert!(error.to_string().contains("injected failure"), "{error}");
+    assert!(!output.exists());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Random keyed pipelines, checkpoint intervals and failure points (in both modes) give
+    /// the failure-free result.
+    #[test]
+    fn random_failures_give_the_failure_free_result(
+        records in 500u64..4_000,
+        keys in 1u64..40,
+        parallelism in 1u32..4,
+        interval_ms in 5u64..40,
+        fail_fraction in 0.0f64..1.0,
+        streaming in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("out.txt");
+        let env = StreamExecutionEnvironment::new();
+        env.set_parallelism(parallelism)
+            .set_runtime_mode(if streaming { RuntimeMode::Streaming } else { RuntimeMode::Batch })
+            .enable_checkpointing(Duration::from_millis(interval_ms), dir.path().join("ck"))
+            .set_restart_strategy(RestartStrategy::FixedDelay {
+                attempts: 3,
+                delay: Duration::from_millis(1),
+            })
+            .set_source_throttle(40_000.0);
+        let fail_at = (records as f64 * fail_fraction) as u64;
+        let armed = Arc::new(AtomicBool::new(true));
+        build_job(&env, records, keys, Some(fail_at), armed, &output);
+        let result = env.execute("property").unwrap();
+        prop_assert_eq!(result.restarts, 1);
+        assert_same_lines(&sorted_lines(&output), &expected(records, keys, streaming));
+    }
+}
+
+#[test]
+fn a_savepoint_at_the_end_restores_elsewhere_at_another_parallelism() {
+    let dir = tempfile::tempdir().unwrap();
+    let savepoints = dir.path().join("savepoints");
+    // First run: count, and take a savepoint when the input is exhausted.
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(2)
+        .set_runtime_mode(RuntimeMode::Batch)
+        .set_savepoint_at_end(&savepoints);
+    build_job(
+        &env,
+        1_000,
+        9,
+        None,
+        Arc::new(AtomicBool::new(false)),
+        &dir.path().join("first.txt"),
+    );
+    let result = env.execute("savepoint job").unwrap();
+    let savepoint = result.savepoint.expect("a savepoint was taken");
+    assert!(savepoint.join("_metadata").exists());
+
+    // Move it: a savepoint is self-contained.
+    let moved = dir.path().join("moved");
+    std::fs::rename(&savepoint, &moved).unwrap();
+
+    // Restore at parallelism 3: the sources are at their end, the sums are in the state.
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(3)
+        .set_runtime_mode(RuntimeMode::Batch)
+        .restore_from(&moved);
+    let second = dir.path().join("second.txt");
+    build_job(
+        &env,
+        1_000,
+        9,
+        None,
+        Arc::new(AtomicBool::new(false)),
+        &second,
+    );
+    let result = env.execute("savepoint job").unwrap();
+    assert_eq!(result.restored_from.as_deref(), Some(moved.as_path()));
+    assert_same_lines(&sorted_lines(&second), &expected(1_000, 9, false));
+}
+
+#[test]
+fn a_foreign_or_damaged_checkpoint_is_refused_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let savepoints = dir.path().join("savepoints");
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(1).set_savepoint_at_end(&savepoints);
+    build_job(
+        &env,
+        100,
+        3,
+        None,
+        Arc::new(AtomicBool::new(false)),
+        &dir.path().join("a.txt"),
+    );
+    let savepoint = env.execute("a").unwrap().savepoint.unwrap();
+
+    // A job without the savepoint's operators refuses it, unless told to skip them.
+    let other = |allow: bool| {
+        let env = StreamExecutionEnvironment::new();
+        env.set_parallelism(1)
+            .restore_from(&savepoint)
+            .allow_non_restored_state(allow);
+        let out = env
+            .from_collection(vec![1u32, 2])
+            .map(|x| x + 1)
+            .name("different")
+            .collect();
+        env.execute("b").map(|_| out.take())
+    };
+    let error = other(false).unwrap_err().to_string();
+    assert!(
+        error.contains("_metadata") && error.contains("does not have"),
+        "{error}"
+    );
+    assert_eq!(other(true).unwrap(), vec![2, 3]);
+
+    // A flipped byte in a state file: the error names the file and the damage.
+    let state_file = std::fs::read_dir(&savepoint)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "state"))
+        .unwrap();
+    let mut bytes = std::fs::read(&state_file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&state_file, bytes).unwrap();
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(1).restore_from(&savepoint);
+    build_job(
+        &env,
+        100,
+        3,
+        None,
+        Arc::new(AtomicBool::new(false)),
+        &dir.path().join("c.txt"),
+    );
+    let error = env.execute("a").unwrap_err().to_string();
+    assert!(
+        error.contains(".state") && error.contains("checksum"),
+        "{error}"
+    );
+}

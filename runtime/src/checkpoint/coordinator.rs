@@ -1,0 +1,385 @@
+//! The checkpoint coordinator: triggers barriers at the sources, collects every subtask's
+//! acknowledgement with its snapshot, writes the files and commits the checkpoint.
+//!
+//! It runs on a thread of its own beside the tasks, so writing snapshots to storage (the
+//! "upload") never stops records from flowing: a task only builds its snapshot at the
+//! barrier and hands it over. The protocol follows Carbone et al. 2015 (asynchronous barrier
+//! snapshots):
+//!
+//! 1. Every interval (after the minimum pause, with at most one checkpoint in flight) the
+//!    coordinator publishes checkpoint `n` in the shared [`CheckpointHub`].
+//! 2. Each source task sees it between two polls, snapshots its read position, acknowledges
+//!    and sends barrier `n` downstream.
+//! 3. Each task aligns barrier `n` over its inputs, snapshots every operator of its chain,
+//!    acknowledges each, and forwards the barrier.
+//! 4. When every subtask of every operator has acknowledged, the coordinator writes the
+//!    metadata file (the commit point) and publishes `n` as complete; operators that wait for
+//!    it (transactional sinks) commit.
+//!
+//! A checkpoint still incomplete after the timeout is aborted; more aborted checkpoints in a
+//! row than tolerated fail the job. Once a source has finished, no new checkpoint can complete
+//! (it would miss that source's barrier), so none is started; a savepoint at the end of input
+//! is taken while the sources wait, just before they finish.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use super::config::CheckpointConfig;
+use super::metadata::{CheckpointMetadata, OperatorFiles, SnapshotKind, SubtaskFile};
+use super::snapshot::{DeferredUpload, SubtaskSnapshot, UploadTarget};
+use super::storage::{backend_dir_name, CheckpointStorage};
+use crate::partition::KeyGroupRange;
+use crate::{Error, Result};
+
+/// A subtask's acknowledgement of checkpoint `id`, carrying its snapshot.
+pub(crate) struct Ack {
+    pub(crate) id: u64,
+    pub(crate) node: usize,
+    pub(crate) subtask: u32,
+    pub(crate) key_groups: KeyGroupRange,
+    pub(crate) snapshot: SubtaskSnapshot,
+    /// The state backend's file upload, run here rather than on the task's thread.
+    pub(crate) upload: Option<DeferredUpload>,
+}
+
+/// What the coordinator and the tasks of one job run share.
+pub(crate) struct CheckpointHub {
+    /// The newest requested barrier: `id << 1 | is_savepoint`.
+    requested: AtomicU64,
+    /// The newest completed checkpoint.
+    completed: AtomicU64,
+    acks: Sender<Ack>,
+    /// Source subtasks that have finished.
+    finished_sources: AtomicUsize,
+    /// Source subtasks waiting at the end of their input for the final savepoint.
+    exhausted_sources: AtomicUsize,
+    /// Whether sources wait at the end of input for a savepoint.
+    pub(crate) savepoint_at_end: bool,
+}
+
+impl std::fmt::Debug for CheckpointHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckpointHub")
+            .field("requested", &self.requested())
+            .field("completed", &self.completed())
+            .finish()
+    }
+}
+
+impl CheckpointHub {
+    /// The newest requested barrier: `(id, is_savepoint)`; id 0 means none yet.
+    pub(crate) fn requested(&self) -> (u64, bool) {
+        let raw = self.requested.load(Ordering::SeqCst);
+        (raw >> 1, raw & 1 == 1)
+    }
+
+    /// The newest completed checkpoint, 0 if none.
+    pub(crate) fn completed(&self) -> u64 {
+        self.completed.load(Ordering::Acquire)
+    }
+
+    /// Hands a snapshot to the coordinator. A coordinator that is gone (the job is ending)
+    /// needs no acknowledgements.
+    pub(crate) fn acknowledge(&self, ack: Ack) {
+        let _ = self.acks.send(ack);
+    }
+
+    pub(crate) fn source_finished(&self) {
+        self.finished_sources.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn source_exhausted(&self) {
+        self.exhausted_sources.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// What the coordinator knows about the job's operators.
+pub(crate) struct OperatorInfo {
+    pub(crate) uid: String,
+    pub(crate) parallelism: u32,
+    pub(crate) is_source: bool,
+}
+
+/// A checkpoint in flight.
+struct Pending {
+    id: u64,
+    kind: SnapshotKind,
+    location: PathBuf,
+    started: Instant,
+    files: BTreeMap<(usize, u32), SubtaskFile>,
+}
+
+/// What a finished coordinator reports.
+#[derive(Debug, Default)]
+pub(crate) struct CoordinatorReport {
+    pub(crate) completed: u64,
+    pub(crate) savepoint: Option<PathBuf>,
+}
+
+/// Runs the checkpoints of one job run. See the module documentation.
+pub(crate) struct CheckpointCoordinator {
+    config: CheckpointConfig,
+    storage: Arc<dyn CheckpointStorage>,
+    job_id: String,
+    max_parallelism: u32,
+    operators: Vec<OperatorInfo>,
+    hub: Arc<CheckpointHub>,
+    acks: Receiver<Ack>,
+    next_id: u64,
+}
+
+impl CheckpointCoordinator {
+    /// A coordinator whose first checkpoint is `first_id`, and the hub its tasks share.
+    pub(crate) fn new(
+        config: CheckpointConfig,
+        storage: Arc<dyn CheckpointStorage>,
+        job_id: String,
+        max_parallelism: u32,
+        operators: Vec<OperatorInfo>,
+        first_id: u64,
+    ) -> (Self, Arc<CheckpointHub>) {
+        let (sender, acks) = crossbeam_channel::unbounded();
+        let hub = Arc::new(CheckpointHub {
+            requested: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
+            acks: sender,
+            finished_sources: AtomicUsize::new(0),
+            exhausted_sources: AtomicUsize::new(0),
+            savepoint_at_end: config.savepoint_at_end.is_some(),
+        });
+        let coordinator = CheckpointCoordinator {
+            config,
+            storage,
+            job_id,
+            max_parallelism,
+            operators,
+            hub: hub.clone(),
+            acks,
+            next_id: first_id.max(1),
+        };
+        (coordinator, hub)
+    }
+
+    fn expected_acks(&self) -> usize {
+        self.operators.iter().map(|o| o.parallelism as usize).sum()
+    }
+
+    fn source_subtasks(&self) -> usize {
+        self.operators
+            .iter()
+            .filter(|o| o.is_source)
+            .map(|o| o.parallelism as usize)
+            .sum()
+    }
+
+    /// Runs until `job_done` is set (every task has ended), then completes what can still be
+    /// completed. On too many failed checkpoints it sets `fail_job` and returns the error.
+    pub(crate) fn run(
+        mut self,
+        job_done: &AtomicBool,
+        fail_job: &AtomicBool,
+    ) -> Result<CoordinatorReport> {
+        let mut report = CoordinatorReport::default();
+        let mut pending: Option<Pending> = None;
+        let mut last_trigger = Instant::now();
+        let mut last_end = Instant::now() - self.config.min_pause;
+        let mut failures = 0u32;
+        let mut end_savepoint_triggered = false;
+        let tick = Duration::from_millis(5);
+        loop {
+            let done = job_done.load(Ordering::Acquire);
+            // Take every acknowledgement that has arrived.
+            loop {
+                let ack = if done {
+                    match self.acks.try_recv() {
+                        Ok(ack) => ack,
+                        Err(_) => break,
+                    }
+                } else {
+                    match self.acks.recv_timeout(tick) {
+                        Ok(ack) => ack,
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                };
+                if let Err(error) = self.accept(&mut pending, ack) {
+                    tracing::warn!(%error, "checkpoint failed while writing");
+                    if let Some(p) = pending.take() {
+                        self.storage.abort(&p.location);
+                    }
+                    failures += 1;
+                    last_end = Instant::now();
+                }
+                if pending
+                    .as_ref()
+                    .is_some_and(|p| p.files.len() == self.expected_acks())
+                {
+                    let p = pending.take().expect("checked above");
+                    match self.commit(p) {
+                        Ok((id, kind, location)) => {
+                            failures = 0;
+                            if kind == SnapshotKind::Savepoint {
+                                report.savepoint = Some(location);
+                            } else {
+                                report.completed = id;
+                                self.hub.completed.store(id, Ordering::Release);
+                            }
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "checkpoint could not be committed");
+                            failures += 1;
+                        }
+                    }
+                    last_end = Instant::now();
+                }
+                if !done {
+                    // Check timers between acknowledgements too.
+                    break;
+                }
+            }
+            if done {
+                if let Some(p) = pending.take() {
+                    self.storage.abort(&p.location);
+                }
+                return Ok(report);
+            }
+            let now = Instant::now();
+            let finished = self.hub.finished_sources.load(Ordering::SeqCst) > 0;
+            if let Some(p) = &pending {
+                let timed_out = now.duration_since(p.started) > self.config.timeout;
+                // A source that finished without this barrier can never acknowledge it.
+                let orphaned = finished && p.kind == SnapshotKind::Checkpoint;
+                if timed_out || orphaned {
+                    let p = pending.take().expect("checked above");
+                    self.storage.abort(&p.location);
+                    last_end = now;
+                    if timed_out {
+                        failures += 1;
+                        tracing::warn!(checkpoint = p.id, "checkpoint timed out");
+                    }
+                }
+            }
+            if failures > self.config.tolerable_failures {
+                fail_job.store(true, Ordering::SeqCst);
+                return Err(Error::Internal(format!(
+                    "{failures} checkpoints in a row failed (tolerable: {})",
+                    self.config.tolerable_failures
+                )));
+            }
+            if pending.is_some() {
+                continue;
+            }
+            let exhausted = self.hub.exhausted_sources.load(Ordering::SeqCst);
+            if self.hub.savepoint_at_end
+                && !end_savepoint_triggered
+                && exhausted == self.source_subtasks()
+            {
+                end_savepoint_triggered = true;
+                pending = self.trigger(SnapshotKind::Savepoint)?;
+                continue;
+            }
+            let due = now.duration_since(last_trigger) >= self.config.interval
+                && now.duration_since(last_end) >= self.config.min_pause;
+            if due && !finished && !end_savepoint_triggered {
+                last_trigger = now;
+                // A source that finishes meanwhile injects the barrier before it ends, or
+                // the orphan check above aborts the checkpoint on the next tick.
+                pending = self.trigger(SnapshotKind::Checkpoint)?;
+            }
+        }
+    }
+
+    fn trigger(&mut self, kind: SnapshotKind) -> Result<Option<Pending>> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let location = match self.storage.begin(kind, id) {
+            Ok(location) => location,
+            Err(error) => {
+                tracing::warn!(%error, "cannot start a checkpoint");
+                return Ok(None);
+            }
+        };
+        let savepoint = u64::from(kind == SnapshotKind::Savepoint);
+        self.hub
+            .requested
+            .store((id << 1) | savepoint, Ordering::SeqCst);
+        tracing::debug!(checkpoint = id, ?kind, "triggered");
+        Ok(Some(Pending {
+            id,
+            kind,
+            location,
+            started: Instant::now(),
+            files: BTreeMap::new(),
+        }))
+    }
+
+    /// Writes an acknowledged snapshot to its file.
+    fn accept(&self, pending: &mut Option<Pending>, ack: Ack) -> Result<()> {
+        let Some(p) = pending.as_mut().filter(|p| p.id == ack.id) else {
+            return Ok(()); // for an aborted checkpoint
+        };
+        let file = format!("op-{}-{}.state", ack.node, ack.subtask);
+        let mut snapshot = ack.snapshot;
+        let mut shared_files = Vec::new();
+        if let Some(upload) = ack.upload {
+            let target = UploadTarget {
+                dir: p.location.join(backend_dir_name(&file)),
+                shared_dir: self.storage.shared_dir(p.kind),
+            };
+            let uploaded = upload(&target)?;
+            snapshot.backend = Some(uploaded.manifest);
+            shared_files = uploaded.shared_files;
+        }
+        let mut written = self.storage.write_subtask(
+            &p.location,
+            &file,
+            ack.subtask,
+            ack.key_groups,
+            &snapshot,
+        )?;
+        written.shared_files = shared_files;
+        p.files.insert((ack.node, ack.subtask), written);
+        Ok(())
+    }
+
+    fn commit(&self, p: Pending) -> Result<(u64, SnapshotKind, PathBuf)> {
+        let operators = self
+            .operators
+            .iter()
+            .enumerate()
+            .map(|(node, info)| OperatorFiles {
+                uid: info.uid.clone(),
+                parallelism: info.parallelism,
+                subtasks: p
+                    .files
+                    .range((node, 0)..(node, u32::MAX))
+                    .map(|(_, file)| file.clone())
+                    .collect(),
+            })
+            .collect();
+        let metadata = CheckpointMetadata {
+            job_id: self.job_id.clone(),
+            checkpoint_id: p.id,
+            kind: p.kind,
+            completed_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64),
+            max_parallelism: self.max_parallelism,
+            operators,
+        };
+        if let Err(error) = self
+            .storage
+            .commit(&p.location, &metadata, self.config.retained)
+        {
+            self.storage.abort(&p.location);
+            return Err(error);
+        }
+        tracing::info!(checkpoint = p.id, kind = ?p.kind, took = ?p.started.elapsed(), "completed");
+        Ok((p.id, p.kind, p.location))
+    }
+}

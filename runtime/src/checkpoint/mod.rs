@@ -1,0 +1,30 @@
+//! Checkpoints and savepoints: consistent snapshots of a running job, and restoring from them.
+//!
+//! - [`format`]: the framing of every file (magic, version, length, CRC-32C) and atomic writes.
+//! - [`snapshot`]: what a subtask contributes ([`SubtaskSnapshot`], written through a
+//!   [`SnapshotWriter`]) and what it gets back ([`RestoredState`]), per key group so that a job
+//!   can be restored at another parallelism.
+//! - [`storage`]: the [`CheckpointStorage`] trait, the local-directory layout, loading with
+//!   checks and fallback past damaged checkpoints ([`LoadedCheckpoint`]).
+//! - [`metadata`]: the `_metadata` file, the commit point of a checkpoint.
+//! - `coordinator`: triggers barriers and commits checkpoints while the job runs.
+//! - [`config`]: [`CheckpointConfig`] and [`RestartStrategy`].
+//!
+//! Users switch checkpointing on through the APIs (the DataStream environment's
+//! `enable_checkpointing`); operators take part by implementing
+//! [`crate::Operator::snapshot_state`] for what they keep outside keyed state, while keyed
+//! state declared through a [`crate::state::StateBackend`] is snapshotted for them.
+
+pub mod config;
+pub(crate) mod coordinator;
+pub mod format;
+pub mod metadata;
+pub mod snapshot;
+pub mod storage;
+
+pub use config::{CheckpointConfig, CheckpointingMode, RestartStrategy};
+pub use metadata::{CheckpointMetadata, SnapshotKind};
+pub use snapshot::{
+    DeferredUpload, RestoredState, SnapshotWriter, SubtaskSnapshot, UploadTarget, UploadedFiles,
+};
+pub use storage::{CheckpointStorage, LoadedCheckpoint, LocalCheckpointStorage};
