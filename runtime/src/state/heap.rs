@@ -154,13 +154,7 @@ impl StateBackend for HeapStateBackend {
     }
 
     fn register(&mut self, descriptor: &StateDescriptor) -> Result<()> {
-        if !self.names.insert(descriptor.name.clone()) {
-            return Err(Error::InvalidGraph(format!(
-                "state '{}' is declared twice in one operator",
-                descriptor.name
-            )));
-        }
-        Ok(())
+        super::declare_once(&mut self.names, descriptor)
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {

@@ -187,6 +187,21 @@ impl StateTtlConfig {
     }
 }
 
+/// Records that an operator declared state `descriptor`, refusing a second state of the same
+/// name (the check every backend's [`StateBackend::register`] makes).
+pub(crate) fn declare_once(
+    declared: &mut std::collections::HashSet<String>,
+    descriptor: &StateDescriptor,
+) -> crate::Result<()> {
+    if !declared.insert(descriptor.name.clone()) {
+        return Err(crate::Error::InvalidGraph(format!(
+            "state '{}' is declared twice in one operator",
+            descriptor.name
+        )));
+    }
+    Ok(())
+}
+
 /// Which [`StateBackend`] a job's operators get.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum StateBackendKind {

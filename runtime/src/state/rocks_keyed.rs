@@ -114,13 +114,7 @@ impl StateBackend for RocksKeyedBackend {
     }
 
     fn register(&mut self, descriptor: &StateDescriptor) -> Result<()> {
-        if !self.declared.insert(descriptor.name.clone()) {
-            return Err(Error::InvalidGraph(format!(
-                "state '{}' is declared twice in one operator",
-                descriptor.name
-            )));
-        }
-        Ok(())
+        super::declare_once(&mut self.declared, descriptor)
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {

@@ -378,13 +378,7 @@ impl StateBackend for RocksDbStateBackend {
     }
 
     fn register(&mut self, descriptor: &StateDescriptor) -> Result<()> {
-        if !self.declared.insert(descriptor.name.clone()) {
-            return Err(Error::InvalidGraph(format!(
-                "state '{}' is declared twice in one operator",
-                descriptor.name
-            )));
-        }
-        Ok(())
+        crate::state::declare_once(&mut self.declared, descriptor)
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
