@@ -4,7 +4,11 @@
 //! ```text
 //! window_aggregate --input FILE.csv --window SPEC [--out-of-orderness DUR]
 //!     [--allowed-lateness DUR] [--late-output FILE] --output FILE [--parallelism N]
+//!     [--checkpoint-dir DIR] [--checkpoint-interval DUR] [--state-backend heap|rocksdb]
+//!     [--restore PATH] [--savepoint-dir DIR] [--throttle RECORDS_PER_SEC]
 //! ```
+//!
+//! The checkpoint flags are described in `eddy_examples::checkpointing`.
 
 use std::path::PathBuf;
 

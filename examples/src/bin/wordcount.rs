@@ -2,7 +2,11 @@
 //!
 //! ```text
 //! wordcount [--input FILE]... [--output FILE] [--parallelism N] [--mode batch|streaming]
+//!     [--checkpoint-dir DIR] [--checkpoint-interval DUR] [--state-backend heap|rocksdb]
+//!     [--restore PATH] [--savepoint-dir DIR] [--throttle RECORDS_PER_SEC]
 //! ```
+//!
+//! The checkpoint flags are described in `eddy_examples::checkpointing`.
 //! Prints one line `(word,count)` per distinct word (in streaming mode, one per update).
 
 use std::path::PathBuf;
