@@ -73,13 +73,12 @@ fn spawn(bin: &str, args: &[String]) -> Child {
 }
 
 /// Runs `bin` with `args(parallelism)`, killing it at random moments for each parallelism of
-/// `kills`, then runs it to the end with `last`; returns how many kills found a completed
+/// `kills`, then runs it to the end at parallelism 2; returns how many kills found a completed
 /// checkpoint to restart from.
 fn run_with_kills(
     bin: &str,
     args: impl Fn(u32) -> Vec<String>,
     kills: &[u32],
-    last: u32,
     output: &Path,
     checkpoints: &Path,
     moments: &mut Moments,
@@ -111,7 +110,7 @@ fn run_with_kills(
             restorable += 1;
         }
     }
-    let final_run = spawn(bin, &args(last)).wait_with_output().unwrap();
+    let final_run = spawn(bin, &args(2)).wait_with_output().unwrap();
     assert!(
         final_run.status.success(),
         "final run failed: {}",
@@ -188,7 +187,6 @@ fn wordcount_case(mode: &str, backend: &str) {
         bin,
         args,
         &[2, 1, 3],
-        2,
         &output,
         &checkpoints,
         &mut moments,
@@ -310,7 +308,6 @@ fn window_case_on(window: &str, backend: &str) {
         bin,
         args,
         &[2, 1, 3],
-        2,
         &output,
         &checkpoints,
         &mut moments,

@@ -177,7 +177,7 @@ proptest! {
                         prop_assert_eq!(scan(&table), expected);
                         let id = h.next_id();
                         let root = h.root.path().to_path_buf();
-                        halves.push(Harness::snapshot(&mut backend, &root, id, id % 2 == 0));
+                        halves.push(Harness::snapshot(&mut backend, &root, id, id.is_multiple_of(2)));
                     }
                     let backend = h.restore(ALL, &halves);
                     h.replace(backend);

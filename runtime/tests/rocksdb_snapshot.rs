@@ -304,7 +304,12 @@ fn incremental_snapshots_upload_only_new_files_and_the_registry_frees_unused_one
 
     // The surviving checkpoint restores fine, and after a restart the registry is rebuilt
     // from the retained manifests; a stray upload is an orphan.
-    let mut restored = restore(&root.path().join("b"), ALL, &clock, &[third.clone()]);
+    let mut restored = restore(
+        &root.path().join("b"),
+        ALL,
+        &clock,
+        std::slice::from_ref(&third),
+    );
     assert_eq!(
         contents(&restored.table(&StateDescriptor::new("s")).unwrap()),
         expected
@@ -338,7 +343,12 @@ fn after_a_restore_incremental_snapshots_reference_the_restored_files() {
     let first = checkpoint(&mut backend, root.path(), 1, true);
     drop((table, backend));
 
-    let mut restored = restore(&root.path().join("b"), ALL, &clock, &[first.clone()]);
+    let mut restored = restore(
+        &root.path().join("b"),
+        ALL,
+        &clock,
+        std::slice::from_ref(&first),
+    );
     let table = restored.table(&StateDescriptor::new("s")).unwrap();
     table.put(0, b"new", b"entry").unwrap();
     let second = checkpoint(&mut restored, root.path(), 2, true);

@@ -33,6 +33,10 @@ use crate::partition::{hash_key, key_group_for_hash, KeyGroupRange};
 use crate::time::Clock;
 use crate::{Error, Result};
 
+/// Marks the types a handle serializes, without owning any (and without making the handle
+/// `!Send`).
+type Marker<T> = PhantomData<fn() -> T>;
+
 /// Keyed state of one operator subtask in RocksDB.
 pub struct RocksKeyedBackend {
     db: Option<RocksDbStateBackend>,
@@ -220,7 +224,7 @@ pub(crate) fn rocks_value_state<K: Key, V: Data>(
 
 struct RocksValueState<K, V> {
     table: Typed,
-    _types: PhantomData<fn() -> (K, V)>,
+    _types: Marker<(K, V)>,
 }
 
 impl<K: Key, V: Data> ValueState<K, V> for RocksValueState<K, V> {
@@ -310,7 +314,7 @@ pub(crate) fn rocks_list_state<K: Key, V: Data>(
 
 struct RocksListState<K, V> {
     table: Typed,
-    _types: PhantomData<fn() -> (K, V)>,
+    _types: Marker<(K, V)>,
 }
 
 impl<K: Key, V: Data> ListState<K, V> for RocksListState<K, V> {
@@ -346,7 +350,7 @@ pub(crate) fn rocks_map_state<K: Key, UK: Key, UV: Data>(
 
 struct RocksMapState<K, UK, UV> {
     table: Typed,
-    _types: PhantomData<fn() -> (K, UK, UV)>,
+    _types: Marker<(K, UK, UV)>,
 }
 
 impl<K: Key, UK: Key, UV: Data> MapState<K, UK, UV> for RocksMapState<K, UK, UV> {
@@ -415,7 +419,7 @@ pub(crate) fn rocks_reducing_state<K: Key, V: Data>(
 struct RocksReducingState<K, V> {
     table: Typed,
     reduce: Arc<dyn Fn(V, V) -> V + Send + Sync>,
-    _types: PhantomData<fn() -> K>,
+    _types: Marker<K>,
 }
 
 impl<K: Key, V: Data> ReducingState<K, V> for RocksReducingState<K, V> {
@@ -453,7 +457,7 @@ pub(crate) fn rocks_aggregating_state<K: Key, T: 'static, F: AggregateFunction<T
 struct RocksAggregatingState<K, T, F> {
     table: Typed,
     function: F,
-    _types: PhantomData<fn() -> (K, T)>,
+    _types: Marker<(K, T)>,
 }
 
 impl<K: Key, T: 'static, F: AggregateFunction<T>> AggregatingState<K, T, F::Out>
