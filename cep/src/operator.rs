@@ -346,13 +346,7 @@ impl<T: Data, K: Key> Operator<T, CepEvent<K, T>> for CepOperator<T, K> {
         for (key, (at, _)) in due {
             self.enqueue(at, key);
         }
-        let watermarks: Vec<Timestamp> = ctx.restored().operator_state(WATERMARK)?;
-        let own = if watermarks.len() == ctx.parallelism as usize {
-            watermarks.get(ctx.subtask as usize).copied()
-        } else {
-            watermarks.into_iter().min()
-        };
-        if let Some(watermark) = own {
+        if let Some(watermark) = ctx.restored_own::<Timestamp>(WATERMARK)? {
             self.watermark = watermark;
         }
         Ok(())

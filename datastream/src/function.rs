@@ -76,17 +76,3 @@ impl ClockCheck {
         }
     }
 }
-
-/// Restores a piece of per-subtask operator state written under `name`: this subtask's own
-/// value when the parallelism is unchanged, else the smallest of all (the most conservative
-/// for watermarks and positions). `None` on a fresh start.
-pub(crate) fn restore_own<T: serde::de::DeserializeOwned + Ord + Clone>(
-    ctx: &eddy_runtime::OperatorContext<'_>,
-    name: &str,
-) -> eddy_runtime::Result<Option<T>> {
-    let all: Vec<T> = ctx.restored().operator_state(name)?;
-    if all.len() == ctx.parallelism as usize {
-        return Ok(all.get(ctx.subtask as usize).cloned());
-    }
-    Ok(all.into_iter().min())
-}

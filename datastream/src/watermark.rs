@@ -197,8 +197,7 @@ impl<T: Send> Operator<T, T> for TimestampsAndWatermarks<T> {
     fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
         // Continue from the largest timestamp seen before the checkpoint, so that lateness is
         // judged after a restore exactly as it would have been without the failure.
-        let mine =
-            crate::function::restore_own::<(Option<Timestamp>, Timestamp)>(ctx, WATERMARK_STATE)?;
+        let mine = ctx.restored_own::<(Option<Timestamp>, Timestamp)>(WATERMARK_STATE)?;
         if let Some((max_timestamp, emitted)) = mine {
             self.max_timestamp = max_timestamp;
             self.emitted = Watermark(emitted);

@@ -113,6 +113,23 @@ impl OperatorContext<'_> {
     pub fn restored(&self) -> &RestoredState {
         self.state.restored()
     }
+
+    /// Per-subtask operator state written under `name` (a watermark, a position): this
+    /// subtask's own value when the parallelism is unchanged, else the smallest of all (the
+    /// most conservative for watermarks and positions). `None` on a fresh start.
+    ///
+    /// # Errors
+    /// [`crate::Error::Internal`] when the stored bytes are not a `T`.
+    pub fn restored_own<T: serde::de::DeserializeOwned + Ord + Clone>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>> {
+        let all: Vec<T> = self.restored().operator_state(name)?;
+        if all.len() == self.parallelism as usize {
+            return Ok(all.get(self.subtask as usize).cloned());
+        }
+        Ok(all.into_iter().min())
+    }
 }
 
 /// A one-input operator from `I` to `O`.

@@ -307,7 +307,7 @@ impl<K: Key, I: Data, O: Data, F: KeyedProcessFunction<K, I, O>> Operator<I, Tag
         for (key, timestamp) in restored.keyed_entries::<K, Timestamp>(PROCESSING_TIMERS)? {
             self.timers.processing.register(&key, timestamp);
         }
-        if let Some(watermark) = crate::function::restore_own::<Timestamp>(ctx, WATERMARK)? {
+        if let Some(watermark) = ctx.restored_own::<Timestamp>(WATERMARK)? {
             self.watermark = watermark;
         }
         let mut states = StateContext { backend: ctx.state };

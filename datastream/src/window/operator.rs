@@ -34,7 +34,7 @@ use eddy_runtime::{
 use super::{
     missing_timestamp, AggregateFunction, LateRecords, TimeWindow, WindowAssigner, Windowed,
 };
-use crate::function::{restore_own, ClockCheck, KeyFn};
+use crate::function::{ClockCheck, KeyFn};
 use crate::operators::side_output::Tagged;
 
 /// A window in flight for one key.
@@ -376,7 +376,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
                 slots.push(slot);
             }
         }
-        if let Some(watermark) = restore_own::<Timestamp>(ctx, WINDOW_WATERMARK)? {
+        if let Some(watermark) = ctx.restored_own::<Timestamp>(WINDOW_WATERMARK)? {
             self.watermark = watermark;
         }
         Ok(())

@@ -31,7 +31,7 @@ use eddy_runtime::{
 
 use super::operator::WindowOutput;
 use super::{missing_timestamp, LateRecords, TimeWindow, Windowed};
-use crate::function::{restore_own, KeyFn};
+use crate::function::KeyFn;
 
 /// The names of the operator's checkpointed state: panes per key, and the watermark.
 const PANES: &str = "sliding window panes";
@@ -296,7 +296,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
             schedule(&self.geometry, &mut self.timers, &key, &mut key_panes);
             self.keys.insert(key, key_panes);
         }
-        if let Some(watermark) = restore_own::<Timestamp>(ctx, PANES_WATERMARK)? {
+        if let Some(watermark) = ctx.restored_own::<Timestamp>(PANES_WATERMARK)? {
             self.watermark = watermark;
         }
         Ok(())

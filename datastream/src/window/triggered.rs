@@ -407,7 +407,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>, Tr: Trigger<T>>
         for (key, (window, at)) in processing {
             self.processing_timers.register(&(key, window), at);
         }
-        if let Some(watermark) = crate::function::restore_own::<Timestamp>(ctx, WATERMARK)? {
+        if let Some(watermark) = ctx.restored_own::<Timestamp>(WATERMARK)? {
             self.watermark = watermark;
         }
         Ok(())
