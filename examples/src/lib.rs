@@ -9,8 +9,11 @@ pub mod duration;
 pub mod graph_input;
 pub mod wordcount;
 
-/// Sets up `tracing` to stderr, at `warn` unless `RUST_LOG` says otherwise.
+/// Sets up `tracing` to stderr, at `warn` unless `RUST_LOG` says otherwise. First, it lets
+/// the program run on an `eddy` cluster: `--plan` as the first argument describes the job's
+/// plan instead of running it (see `eddy_runtime::cluster`).
 pub fn init_logging() {
+    eddy_runtime::cluster::init();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     use std::io::IsTerminal;

@@ -143,7 +143,25 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
 ///
 /// # Errors
 /// As [`execute`].
+///
+/// On a cluster ([`crate::cluster`]) the same call describes the job's plan instead
+/// (plan mode), or runs it with the cluster's parallelism and reports its status (worker mode).
 pub fn execute_observed(
+    graph: &JobGraph,
+    config: &ExecutionConfig,
+    progress: &mut dyn FnMut(&[OperatorMetrics]),
+) -> Result<JobResult> {
+    match crate::cluster::mode() {
+        crate::cluster::Mode::Embedded => execute_local(graph, config, progress),
+        crate::cluster::Mode::Plan => crate::cluster::describe_and_exit(graph, config),
+        crate::cluster::Mode::Worker => {
+            crate::cluster::run_worker(graph, config, progress, execute_local)
+        }
+    }
+}
+
+/// [`execute_observed`] in this process.
+fn execute_local(
     graph: &JobGraph,
     config: &ExecutionConfig,
     progress: &mut dyn FnMut(&[OperatorMetrics]),
@@ -719,4 +737,27 @@ impl TaskBuilder<'_> {
         }
         imp.output(links, self.metrics[node].clone())
     }
+}
+
+/// The planning decisions about `graph`, for the cluster's plan description.
+pub(crate) fn physical(
+    graph: &JobGraph,
+    config: &ExecutionConfig,
+) -> Result<crate::cluster::plan::Physical> {
+    let plan = Plan::new(graph, config)?;
+    Ok(crate::cluster::plan::Physical {
+        names: graph.nodes.iter().map(|n| n.name.clone()).collect(),
+        sources: graph.nodes.iter().map(|n| n.inputs.is_empty()).collect(),
+        edges: graph
+            .edges
+            .iter()
+            .enumerate()
+            .map(|(e, edge)| (edge.from.0, edge.to.0, plan.kinds[e], plan.chained[e]))
+            .collect(),
+        parallelism: plan.parallelism,
+        uids: plan.uids,
+        head_of: plan.head_of,
+        chain_names: plan.chain_names,
+        mode: plan.mode,
+    })
 }

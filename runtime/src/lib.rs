@@ -13,12 +13,14 @@
 //! - [`state`]: keyed state behind the [`state::StateBackend`] trait.
 //! - [`checkpoint`]: checkpoints, savepoints, restore and restart strategies.
 //! - [`time`]: processing time behind a [`time::Clock`].
+//! - [`cluster`]: plan and worker modes, how a program runs on an `eddy` cluster.
 //! - [`memory`]: the paged memory budget of batch operators, and their spill directories.
 //!
 //! Most users never touch this crate directly: `eddy-datastream` builds the graph for them.
 
 pub mod channel;
 pub mod checkpoint;
+pub mod cluster;
 mod data;
 pub mod element;
 mod error;
