@@ -97,6 +97,15 @@ impl Client {
         let bytes = std::fs::read(executable)
             .with_context(|| format!("cannot read {}", executable.display()))?;
         let sha = crate::jobmanager::jars::sha256_hex(&bytes);
+        // Content-addressed: an executable the jobmanager already holds is not sent again.
+        let known: crate::protocol::JarList = self.get("/jars")?;
+        if let Some(file) = known.files.iter().find(|f| f.id == sha) {
+            return Ok(crate::protocol::JarUploadResponse {
+                filename: file.name.clone(),
+                status: "success".into(),
+                id: file.id.clone(),
+            });
+        }
         let name = executable
             .file_name()
             .map_or_else(|| "job".to_string(), |n| n.to_string_lossy().into_owned());

@@ -82,9 +82,14 @@ pub(crate) fn extract(
                 None => "was killed by a signal without describing a job plan".to_string(),
             },
         };
+        let what = if status.is_some_and(|s| s.success()) {
+            "is not an Eddy job"
+        } else {
+            "is not an Eddy job, or failed before building its job"
+        };
         return Err(PlanError::NotEddy(format!(
-            "{name} is not an Eddy job: run with --plan, it {how} (an Eddy program describes \
-             its first job when run with --plan){tail}"
+            "{name} {what}: run with --plan, it {how} (an Eddy program describes its first \
+             job when run with --plan){tail}"
         )));
     };
     parse(&json, name)
