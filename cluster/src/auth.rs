@@ -50,7 +50,11 @@ fn read_token(path: &Path) -> Result<String> {
     let token = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the token file {}", path.display()))?;
     let token = token.trim();
-    anyhow::ensure!(!token.is_empty(), "{}: the token file is empty", path.display());
+    anyhow::ensure!(
+        !token.is_empty(),
+        "{}: the token file is empty",
+        path.display()
+    );
     Ok(token.to_string())
 }
 
@@ -85,7 +89,9 @@ pub(crate) async fn require_token(
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Bearer")],
                 Json(ErrorResponse {
-                    errors: vec!["missing or wrong bearer token (see the cluster's token file)".into()],
+                    errors: vec![
+                        "missing or wrong bearer token (see the cluster's token file)".into(),
+                    ],
                 }),
             )
                 .into_response()

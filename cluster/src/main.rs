@@ -8,7 +8,10 @@ fn main() {
         Ok(code) => std::process::exit(code),
         Err(error) => {
             eprintln!("eddy: {error:#}");
-            let code = if error.downcast_ref::<eddy_cluster::cli::BadInput>().is_some() {
+            let code = if error
+                .downcast_ref::<eddy_cluster::cli::BadInput>()
+                .is_some()
+            {
                 eddy_cluster::cli::EXIT_BAD_INPUT
             } else {
                 1

@@ -122,9 +122,8 @@ pub(crate) fn parse(json: &str, name: &str) -> Result<PlanDescription, PlanError
             )))
         }
     }
-    serde_json::from_value(value).map_err(|e| {
-        PlanError::NotEddy(format!("{name} described an unreadable job plan: {e}"))
-    })
+    serde_json::from_value(value)
+        .map_err(|e| PlanError::NotEddy(format!("{name} described an unreadable job plan: {e}")))
 }
 
 /// The last lines of a program's stderr, as `: line; line` (empty when it printed nothing).
@@ -148,7 +147,10 @@ mod tests {
         let json = r#"{"protocol_version": 99, "runtime_version": "9.0.0"}"#;
         let error = parse(json, "job").unwrap_err().to_string();
         assert!(error.contains("protocol version 99"), "{error}");
-        assert!(error.contains(&format!("protocol version {PROTOCOL_VERSION}")), "{error}");
+        assert!(
+            error.contains(&format!("protocol version {PROTOCOL_VERSION}")),
+            "{error}"
+        );
         assert!(error.contains("9.0.0"), "{error}");
     }
 

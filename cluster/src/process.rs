@@ -73,5 +73,8 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// Whether `id` looks like a job id: 32 lowercase hex characters.
 pub(crate) fn is_job_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

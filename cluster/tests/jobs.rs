@@ -36,14 +36,25 @@ fn wordcount_on_the_cluster_matches_the_embedded_run() {
         &["--input", input, "--output", cluster_file.to_str().unwrap()],
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("Job with JobID") && stdout.contains("has finished."), "{stdout}");
-    assert_eq!(sorted_lines(&std::fs::read_to_string(&cluster_file).unwrap()), expected);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("Job with JobID") && stdout.contains("has finished."),
+        "{stdout}"
+    );
+    assert_eq!(
+        sorted_lines(&std::fs::read_to_string(&cluster_file).unwrap()),
+        expected
+    );
 
     // Without --output the job writes to stdout: DIR/log/<jobid>.out.
     let job = cluster.submit(&["-p", "2"], &wordcount, &["--input", input]);
     cluster.wait_state(&job, "FINISHED", Duration::from_secs(60));
-    let out = std::fs::read_to_string(cluster.path().join("log").join(format!("{job}.out"))).unwrap();
+    let out =
+        std::fs::read_to_string(cluster.path().join("log").join(format!("{job}.out"))).unwrap();
     assert_eq!(sorted_lines(&out), expected);
 
     // The job reported its parallelism, tasks and record counts.
@@ -53,8 +64,16 @@ fn wordcount_on_the_cluster_matches_the_embedded_run() {
     assert!(nodes.iter().any(|n| n["parallelism"] == 2), "{plan}");
     let vertices = details["vertices"].as_array().unwrap();
     assert_eq!(vertices.len(), nodes.len());
-    assert!(vertices.iter().all(|v| v["status"] == "FINISHED"), "{details}");
-    assert!(vertices.iter().any(|v| v["metrics"]["write-records"].as_u64().unwrap() > 0), "{details}");
+    assert!(
+        vertices.iter().all(|v| v["status"] == "FINISHED"),
+        "{details}"
+    );
+    assert!(
+        vertices
+            .iter()
+            .any(|v| v["metrics"]["write-records"].as_u64().unwrap() > 0),
+        "{details}"
+    );
     // Per-operator counts reach /metrics: one formatted line per distinct word.
     let metrics = cluster
         .request(reqwest::Method::GET, "/metrics")
@@ -78,7 +97,9 @@ fn wordcount_on_the_cluster_matches_the_embedded_run() {
     let stop = cluster.cli(&["cluster", "stop"]);
     assert!(stop.status.success());
     for (name, pid) in pids {
-        wait_for(&format!("{name} to end"), Duration::from_secs(10), || (!alive(pid)).then_some(()));
+        wait_for(&format!("{name} to end"), Duration::from_secs(10), || {
+            (!alive(pid)).then_some(())
+        });
     }
     assert!(cluster.pids().is_empty());
 }
@@ -93,12 +114,24 @@ fn a_failing_job_fails_the_attached_run_with_its_cause() {
     let output = cluster.run_job(&[], &wordcount, &["--input", work.path().to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("failed") && stderr.contains("directory"), "{stderr}");
+    assert!(
+        stderr.contains("failed") && stderr.contains("directory"),
+        "{stderr}"
+    );
     let overview = cluster.get_ok("/jobs/overview");
     let job = &overview["jobs"][0];
     assert_eq!(job["state"], "FAILED");
-    let exceptions = cluster.get_ok(&format!("/jobs/{}/exceptions", job["jid"].as_str().unwrap()));
-    assert!(exceptions["root-exception"].as_str().unwrap().contains("directory"), "{exceptions}");
+    let exceptions = cluster.get_ok(&format!(
+        "/jobs/{}/exceptions",
+        job["jid"].as_str().unwrap()
+    ));
+    assert!(
+        exceptions["root-exception"]
+            .as_str()
+            .unwrap()
+            .contains("directory"),
+        "{exceptions}"
+    );
     assert_eq!(cluster.get_ok("/overview")["jobs-failed"], 1);
 }
 
@@ -114,31 +147,52 @@ fn list_and_cancel_a_running_job() {
     let job = cluster.submit(
         &["-p", "1"],
         &wordcount,
-        &["--input", input.to_str().unwrap(), "--throttle", "2", "--mode", "streaming"],
+        &[
+            "--input",
+            input.to_str().unwrap(),
+            "--throttle",
+            "2",
+            "--mode",
+            "streaming",
+        ],
     );
     cluster.wait_state(&job, "RUNNING", Duration::from_secs(30));
     let worker = wait_for("the worker's pid file", Duration::from_secs(10), || {
-        cluster.pids().into_iter().find(|(n, _)| n == &format!("worker-{job}.pid"))
+        cluster
+            .pids()
+            .into_iter()
+            .find(|(n, _)| n == &format!("worker-{job}.pid"))
     });
     assert!(alive(worker.1));
 
     let list = cluster.cli(&["list", "-r"]);
     let text = String::from_utf8_lossy(&list.stdout);
     assert!(list.status.success());
-    assert!(text.contains(&format!("{job} : wordcount (RUNNING)")), "{text}");
+    assert!(
+        text.contains(&format!("{job} : wordcount (RUNNING)")),
+        "{text}"
+    );
     let scheduled = cluster.cli(&["list", "-s"]);
     assert!(String::from_utf8_lossy(&scheduled.stdout).contains("No scheduled jobs."));
     assert_eq!(cluster.get_ok("/overview")["slots-available"], 1);
 
     let cancel = cluster.cli(&["cancel", &job]);
     assert!(cancel.status.success(), "{cancel:?}");
-    assert_eq!(String::from_utf8_lossy(&cancel.stdout).trim(), format!("Cancelled job {job}."));
+    assert_eq!(
+        String::from_utf8_lossy(&cancel.stdout).trim(),
+        format!("Cancelled job {job}.")
+    );
     assert_eq!(cluster.state(&job), "CANCELED");
-    wait_for("the worker to end", Duration::from_secs(10), || (!alive(worker.1)).then_some(()));
+    wait_for("the worker to end", Duration::from_secs(10), || {
+        (!alive(worker.1)).then_some(())
+    });
 
     let all = cluster.cli(&["list", "-a"]);
     let text = String::from_utf8_lossy(&all.stdout);
-    assert!(text.contains(&format!("{job} : wordcount (CANCELED)")), "{text}");
+    assert!(
+        text.contains(&format!("{job} : wordcount (CANCELED)")),
+        "{text}"
+    );
     assert!(text.contains("No running jobs."), "{text}");
     let overview = cluster.get_ok("/overview");
     assert_eq!(overview["jobs-cancelled"], 1);
@@ -161,14 +215,23 @@ fn a_killed_taskmanager_is_noticed_and_its_job_fails() {
     let job = cluster.submit(
         &["-p", "2"],
         &wordcount,
-        &["--input", input.to_str().unwrap(), "--throttle", "2", "--mode", "streaming"],
+        &[
+            "--input",
+            input.to_str().unwrap(),
+            "--throttle",
+            "2",
+            "--mode",
+            "streaming",
+        ],
     );
     cluster.wait_state(&job, "RUNNING", Duration::from_secs(30));
     let taskmanager = cluster.get_ok(&format!("/jobs/{job}"))["taskmanager"]
         .as_str()
         .unwrap()
         .to_string();
-    let pid = cluster.get_ok(&format!("/taskmanagers/{taskmanager}"))["pid"].as_u64().unwrap() as u32;
+    let pid = cluster.get_ok(&format!("/taskmanagers/{taskmanager}"))["pid"]
+        .as_u64()
+        .unwrap() as u32;
     let worker = cluster
         .pids()
         .into_iter()
@@ -178,21 +241,34 @@ fn a_killed_taskmanager_is_noticed_and_its_job_fails() {
     assert_eq!(cluster.get_ok("/overview")["taskmanagers"], 2);
 
     let killed = std::time::Instant::now();
-    std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
     wait_for("the jobmanager to notice", Duration::from_secs(10), || {
         (cluster.get_ok("/overview")["taskmanagers"] == 1).then_some(())
     });
     let noticed = killed.elapsed();
-    assert!(noticed < Duration::from_secs(6), "noticed after {noticed:?}");
+    assert!(
+        noticed < Duration::from_secs(6),
+        "noticed after {noticed:?}"
+    );
     assert_eq!(cluster.get(&format!("/taskmanagers/{taskmanager}")).0, 404);
     cluster.wait_state(&job, "FAILED", Duration::from_secs(5));
     let exceptions = cluster.get_ok(&format!("/jobs/{job}/exceptions"));
     assert!(
-        exceptions["root-exception"].as_str().unwrap().contains("was lost"),
+        exceptions["root-exception"]
+            .as_str()
+            .unwrap()
+            .contains("was lost"),
         "{exceptions}"
     );
     // The worker does not outlive its taskmanager.
-    wait_for("the orphaned worker to die", Duration::from_secs(10), || (!alive(worker)).then_some(()));
+    wait_for(
+        "the orphaned worker to die",
+        Duration::from_secs(10),
+        || (!alive(worker)).then_some(()),
+    );
 }
 
 #[test]
@@ -203,21 +279,46 @@ fn info_prints_the_plan_without_a_cluster() {
     let output = common::run_with_timeout(command, Duration::from_secs(60));
     assert!(output.status.success(), "{output:?}");
     let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(plan["protocol_version"], eddy_runtime::cluster::PROTOCOL_VERSION);
+    assert_eq!(
+        plan["protocol_version"],
+        eddy_runtime::cluster::PROTOCOL_VERSION
+    );
     assert_eq!(plan["parallelism"], 3);
     assert_eq!(plan["max_parallelism"], 128);
-    let uids: Vec<&str> = plan["operators"].as_array().unwrap().iter().map(|o| o["uid"].as_str().unwrap()).collect();
+    let uids: Vec<&str> = plan["operators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["uid"].as_str().unwrap())
+        .collect();
     assert!(uids.contains(&"tokenize"), "{uids:?}");
-    assert!(plan["edges"].as_array().unwrap().iter().any(|e| e["partitioning"] == "HASH"), "{plan}");
+    assert!(
+        plan["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["partitioning"] == "HASH"),
+        "{plan}"
+    );
 
     // The same plan from the program itself, with --plan.
-    let direct = std::process::Command::new(&wordcount).args(["--plan"]).env("EDDY_PARALLELISM", "3").output().unwrap();
+    let direct = std::process::Command::new(&wordcount)
+        .args(["--plan"])
+        .env("EDDY_PARALLELISM", "3")
+        .output()
+        .unwrap();
     assert!(direct.status.success());
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&direct.stdout).unwrap(), plan);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&direct.stdout).unwrap(),
+        plan
+    );
 
     let mut command = common::eddy();
     command.args(["info", "/bin/true"]);
     let output = common::run_with_timeout(command, Duration::from_secs(60));
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("true is not an Eddy job"), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("true is not an Eddy job"),
+        "{output:?}"
+    );
 }

@@ -34,7 +34,9 @@ fn spawn(args: &[String], log: &Path) -> Result<Child> {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
     }
-    command.spawn().with_context(|| format!("cannot start eddy {}", args.join(" ")))
+    command
+        .spawn()
+        .with_context(|| format!("cannot start eddy {}", args.join(" ")))
 }
 
 /// The last lines of a log, for an error message.
@@ -105,7 +107,11 @@ pub(super) fn start(
         }
         check_alive(&mut jobmanager, "jobmanager", &jm_log)?;
         if started.elapsed() > START_TIMEOUT {
-            bail!("the jobmanager did not start within {} s{}", START_TIMEOUT.as_secs(), log_tail(&jm_log));
+            bail!(
+                "the jobmanager did not start within {} s{}",
+                START_TIMEOUT.as_secs(),
+                log_tail(&jm_log)
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     };
@@ -179,7 +185,10 @@ pub(super) fn stop(dir: &Path) -> Result<i32> {
         .collect();
     // Workers first, then taskmanagers, the jobmanager last.
     let rank = |p: &Path| {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with("worker-") {
             0
         } else if name.starts_with("taskmanager-") {
@@ -197,19 +206,16 @@ pub(super) fn stop(dir: &Path) -> Result<i32> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match read_pid(file) {
-            Some(pid) if rank(file) == 0 => {
-                if crate::process::is_alive(pid) {
-                    crate::process::signal(pid, libc::SIGKILL, true);
-                    println!("Stopped {role} (pid {pid}).");
-                }
+        if let Some(pid) = read_pid(file) {
+            let stopped = if rank(file) == 0 {
+                // A worker: its whole process group, at once.
+                crate::process::is_alive(pid) && crate::process::signal(pid, libc::SIGKILL, true)
+            } else {
+                crate::process::terminate(pid, Duration::from_secs(5))
+            };
+            if stopped {
+                println!("Stopped {role} (pid {pid}).");
             }
-            Some(pid) => {
-                if crate::process::terminate(pid, Duration::from_secs(5)) {
-                    println!("Stopped {role} (pid {pid}).");
-                }
-            }
-            None => {}
         }
         let _ = std::fs::remove_file(file);
     }

@@ -57,7 +57,11 @@ pub(super) fn run(args: &RunArgs) -> Result<i32> {
                 .unwrap_or_else(|| "no cause recorded".into());
             eprintln!(
                 "eddy: job {job} {}: {cause}",
-                if state == JobState::Canceled { "was cancelled" } else { "failed" }
+                if state == JobState::Canceled {
+                    "was cancelled"
+                } else {
+                    "failed"
+                }
             );
             Ok(1)
         }
@@ -79,7 +83,11 @@ fn wait_until(
             return Ok(details);
         }
         if timeout.is_some_and(|t| start.elapsed() > t) {
-            bail!("job {job} is still {} after {} s", details.state.name(), start.elapsed().as_secs());
+            bail!(
+                "job {job} is still {} after {} s",
+                details.state.name(),
+                start.elapsed().as_secs()
+            );
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(200));
@@ -132,11 +140,17 @@ pub(super) fn list(args: &ListArgs) -> Result<i32> {
     let overview: JobsOverview = client.get("/jobs/overview")?;
     let mut jobs: Vec<&JobOverview> = overview.jobs.iter().collect();
     jobs.sort_by_key(|j| j.start_time);
-    let pick = |f: &dyn Fn(JobState) -> bool| jobs.iter().copied().filter(|j| f(j.state)).collect::<Vec<_>>();
+    let pick = |f: &dyn Fn(JobState) -> bool| {
+        jobs.iter()
+            .copied()
+            .filter(|j| f(j.state))
+            .collect::<Vec<_>>()
+    };
     let running = pick(&|s| matches!(s, JobState::Running | JobState::Restarting));
     let scheduled = pick(&|s| s == JobState::Created);
     let ended = pick(&|s| s.is_terminal());
-    let (show_running, show_scheduled, show_ended) = match (args.running, args.scheduled, args.all) {
+    let (show_running, show_scheduled, show_ended) = match (args.running, args.scheduled, args.all)
+    {
         (_, _, true) => (true, true, true),
         (false, false, false) => (true, true, false),
         (r, s, false) => (r, s, false),
@@ -184,10 +198,10 @@ pub(super) fn cancel(args: &CancelArgs) -> Result<i32> {
 /// `eddy info`.
 pub(super) fn info(args: &InfoArgs) -> Result<i32> {
     check_executable(&args.executable)?;
-    let name = args
-        .executable
-        .file_name()
-        .map_or_else(|| "the program".to_string(), |n| n.to_string_lossy().into_owned());
+    let name = args.executable.file_name().map_or_else(
+        || "the program".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let plan = crate::plan_extract::extract(
         &args.executable,
         &name,

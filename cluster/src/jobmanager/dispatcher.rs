@@ -35,7 +35,11 @@ pub(crate) async fn submit(
         return Err(SubmitError::Bad("parallelism must be at least 1".into()));
     }
     let name = jobmanager.jars.name(jar_id);
-    let (exe, args, parallelism) = (path.clone(), request.program_args.clone(), request.parallelism);
+    let (exe, args, parallelism) = (
+        path.clone(),
+        request.program_args.clone(),
+        request.parallelism,
+    );
     let plan = tokio::task::spawn_blocking(move || {
         plan_extract::extract(&exe, &name, &args, parallelism, plan_extract::PLAN_TIMEOUT)
     })

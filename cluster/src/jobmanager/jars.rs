@@ -67,7 +67,8 @@ fn is_native_executable(head: &[u8]) -> bool {
 impl JarStore {
     /// The store in `dir` (created).
     pub(crate) fn open(dir: PathBuf) -> Result<Self> {
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         Ok(JarStore { dir })
     }
 
@@ -142,7 +143,11 @@ impl JarStore {
             .flatten()
             .filter_map(|entry| {
                 let path = entry.path();
-                let id = path.file_name()?.to_str()?.strip_suffix(".json")?.to_string();
+                let id = path
+                    .file_name()?
+                    .to_str()?
+                    .strip_suffix(".json")?
+                    .to_string();
                 let meta: Meta = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
                 self.dir.join(&id).exists().then_some(JarFile {
                     id,

@@ -87,7 +87,11 @@ pub(crate) async fn run(config: Config) -> Result<()> {
         config,
     });
     let app = crate::rest::router(jobmanager.clone());
-    ClusterDir::write_atomic(&dir.address_file(), format!("{address}\n").as_bytes(), 0o644)?;
+    ClusterDir::write_atomic(
+        &dir.address_file(),
+        format!("{address}\n").as_bytes(),
+        0o644,
+    )?;
     tracing::info!(%address, "jobmanager listening");
     tokio::spawn(monitor(jobmanager.clone()));
     let server = axum::serve(

@@ -120,7 +120,12 @@ pub(crate) struct ClusterState {
 impl ClusterState {
     /// Registers (or re-registers) a taskmanager; returns its id.
     pub(crate) fn register(&mut self, request: RegisterRequest) -> String {
-        let port = request.address.rsplit(':').next().unwrap_or("0").trim_end_matches('/');
+        let port = request
+            .address
+            .rsplit(':')
+            .next()
+            .unwrap_or("0")
+            .trim_end_matches('/');
         let id = format!("taskmanager-{}-{port}", request.index);
         self.taskmanagers.insert(
             id.clone(),
@@ -150,9 +155,11 @@ impl ClusterState {
 
     /// Slots over all taskmanagers, and those free.
     pub(crate) fn slots(&self) -> (u32, u32) {
-        self.taskmanagers.values().fold((0, 0), |(total, free), tm| {
-            (total + tm.slots, free + self.free_slots(tm))
-        })
+        self.taskmanagers
+            .values()
+            .fold((0, 0), |(total, free), tm| {
+                (total + tm.slots, free + self.free_slots(tm))
+            })
     }
 
     /// The job with this id.
@@ -207,8 +214,7 @@ impl ClusterState {
         let mut deployments = Vec::new();
         for j in 0..self.jobs.len() {
             let job = &self.jobs[j];
-            if job.state != JobState::Created || job.taskmanager.is_some() || job.cancel_requested
-            {
+            if job.state != JobState::Created || job.taskmanager.is_some() || job.cancel_requested {
                 continue;
             }
             let best = self
@@ -260,7 +266,11 @@ impl ClusterState {
     pub(crate) fn deployment_failed(&mut self, job_id: &str, taskmanager: &str, message: String) {
         if let Some(job) = self.job_mut(job_id) {
             if !job.state.is_terminal() {
-                job.fail("DeploymentException", message, Some(taskmanager.to_string()));
+                job.fail(
+                    "DeploymentException",
+                    message,
+                    Some(taskmanager.to_string()),
+                );
             }
         }
     }
@@ -298,7 +308,11 @@ impl ClusterState {
         match report.state {
             JobState::Failed => {
                 let message = report.error.unwrap_or_else(|| "the job failed".into());
-                job.fail("JobExecutionException", message, Some(taskmanager.to_string()));
+                job.fail(
+                    "JobExecutionException",
+                    message,
+                    Some(taskmanager.to_string()),
+                );
             }
             JobState::Canceled if !job.cancel_requested => job.fail(
                 "JobExecutionException",
@@ -425,7 +439,10 @@ mod tests {
         submit(&mut state, "j3", 2);
         let deployed = state.schedule();
         assert_eq!(
-            deployed.iter().map(|d| (d.request.job_id.as_str(), d.taskmanager.as_str())).collect::<Vec<_>>(),
+            deployed
+                .iter()
+                .map(|d| (d.request.job_id.as_str(), d.taskmanager.as_str()))
+                .collect::<Vec<_>>(),
             vec![("j1", b.as_str()), ("j2", a.as_str())]
         );
         assert_eq!(state.slots(), (5, 0));
@@ -455,7 +472,10 @@ mod tests {
         state.schedule();
         state.taskmanagers.get_mut(&a).unwrap().last_heartbeat =
             Instant::now() - Duration::from_secs(10);
-        assert_eq!(state.expire_taskmanagers(Duration::from_secs(3)), vec![a.clone()]);
+        assert_eq!(
+            state.expire_taskmanagers(Duration::from_secs(3)),
+            vec![a.clone()]
+        );
         let job = state.job("j1").unwrap();
         assert_eq!(job.state, JobState::Failed);
         assert!(job.exceptions[0].stacktrace.contains(&a));

@@ -20,7 +20,8 @@ pub(crate) fn version() -> String {
 pub(super) async fn overview(State(jm): State<Arc<JobManager>>) -> Json<Overview> {
     let state = jm.state();
     let (total, free) = state.slots();
-    let count = |f: &dyn Fn(JobState) -> bool| state.jobs.iter().filter(|j| f(j.state)).count() as u32;
+    let count =
+        |f: &dyn Fn(JobState) -> bool| state.jobs.iter().filter(|j| f(j.state)).count() as u32;
     Json(Overview {
         taskmanagers: state.taskmanagers.len() as u32,
         slots_total: total,
@@ -50,20 +51,33 @@ pub(super) async fn config(State(_jm): State<Arc<JobManager>>) -> Json<serde_jso
     }))
 }
 
-pub(super) async fn jobmanager_config(
-    State(jm): State<Arc<JobManager>>,
-) -> Json<Vec<ConfigEntry>> {
+pub(super) async fn jobmanager_config(State(jm): State<Arc<JobManager>>) -> Json<Vec<ConfigEntry>> {
     let c = &jm.config;
     let entries = [
         ("rest.address", c.bind.ip().to_string()),
         ("rest.bind-address", c.bind.to_string()),
-        ("rest.port", jm.address.rsplit(':').next().unwrap_or("").to_string()),
+        (
+            "rest.port",
+            jm.address.rsplit(':').next().unwrap_or("").to_string(),
+        ),
         ("rest.server.max-content-length", c.max_upload.to_string()),
-        ("heartbeat.interval", c.heartbeat_interval.as_millis().to_string()),
-        ("heartbeat.timeout", c.heartbeat_timeout.as_millis().to_string()),
-        ("slot.request.timeout", c.slot_timeout.as_millis().to_string()),
+        (
+            "heartbeat.interval",
+            c.heartbeat_interval.as_millis().to_string(),
+        ),
+        (
+            "heartbeat.timeout",
+            c.heartbeat_timeout.as_millis().to_string(),
+        ),
+        (
+            "slot.request.timeout",
+            c.slot_timeout.as_millis().to_string(),
+        ),
         ("eddy.cluster.dir", c.dir.display().to_string()),
-        ("eddy.protocol.version", eddy_runtime::cluster::PROTOCOL_VERSION.to_string()),
+        (
+            "eddy.protocol.version",
+            eddy_runtime::cluster::PROTOCOL_VERSION.to_string(),
+        ),
     ];
     Json(
         entries
@@ -98,7 +112,11 @@ fn info(state: &ClusterState, tm: &TaskManager) -> TaskManagerInfo {
 pub(super) async fn taskmanagers(State(jm): State<Arc<JobManager>>) -> Json<TaskManagers> {
     let state = jm.state();
     Json(TaskManagers {
-        taskmanagers: state.taskmanagers.values().map(|tm| info(&state, tm)).collect(),
+        taskmanagers: state
+            .taskmanagers
+            .values()
+            .map(|tm| info(&state, tm))
+            .collect(),
     })
 }
 
@@ -109,9 +127,6 @@ pub(super) async fn taskmanager(
     let state = jm.state();
     match state.taskmanagers.get(&id) {
         Some(tm) => Json(info(&state, tm)).into_response(),
-        None => super::error(
-            StatusCode::NOT_FOUND,
-            format!("TaskManager {id} not found"),
-        ),
+        None => super::error(StatusCode::NOT_FOUND, format!("TaskManager {id} not found")),
     }
 }

@@ -49,7 +49,10 @@ pub(super) async fn heartbeat(
     Json(heartbeat): Json<Heartbeat>,
 ) -> Response {
     if !jm.state().heartbeat(&id) {
-        return super::error(StatusCode::NOT_FOUND, format!("TaskManager {id} not registered"));
+        return super::error(
+            StatusCode::NOT_FOUND,
+            format!("TaskManager {id} not registered"),
+        );
     }
     apply(&jm, &id, heartbeat.workers);
     StatusCode::OK.into_response()
@@ -65,7 +68,10 @@ pub(super) async fn report(
     StatusCode::OK.into_response()
 }
 
-pub(super) async fn download(State(jm): State<Arc<JobManager>>, Path(id): Path<String>) -> Response {
+pub(super) async fn download(
+    State(jm): State<Arc<JobManager>>,
+    Path(id): Path<String>,
+) -> Response {
     let Some(path) = jm.jars.path(&id) else {
         return super::error(StatusCode::NOT_FOUND, format!("jar {id} not found"));
     };

@@ -22,7 +22,11 @@ pub(super) async fn upload(
     let bad = |message: String| super::error(StatusCode::BAD_REQUEST, message);
     let mut multipart = match multipart {
         Ok(m) => m,
-        Err(e) => return bad(format!("malformed upload: {e} (send multipart/form-data with a 'jarfile' field)")),
+        Err(e) => {
+            return bad(format!(
+                "malformed upload: {e} (send multipart/form-data with a 'jarfile' field)"
+            ))
+        }
     };
     let mut sha: Option<String> = None;
     let mut received = None;
@@ -30,12 +34,16 @@ pub(super) async fn upload(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(e) => return super::error(e.status(), format!("malformed upload: {}", e.body_text())),
+            Err(e) => {
+                return super::error(e.status(), format!("malformed upload: {}", e.body_text()))
+            }
         };
         match field.name() {
             Some("sha256") => match field.text().await {
                 Ok(text) => sha = Some(text.trim().to_string()),
-                Err(e) => return super::error(e.status(), format!("malformed upload: {}", e.body_text())),
+                Err(e) => {
+                    return super::error(e.status(), format!("malformed upload: {}", e.body_text()))
+                }
             },
             Some("jarfile") => {
                 let name = field
@@ -45,18 +53,31 @@ pub(super) async fn upload(
                     .unwrap_or_else(|| "job".to_string());
                 let mut upload = match jm.jars.begin() {
                     Ok(u) => u,
-                    Err(e) => return super::error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}")),
+                    Err(e) => {
+                        return super::error(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            format!("cannot store the upload: {e}"),
+                        )
+                    }
                 };
                 let mut field = field;
                 loop {
                     match field.chunk().await {
                         Ok(Some(chunk)) => {
                             if let Err(e) = upload.write(&chunk) {
-                                return super::error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}"));
+                                return super::error(
+                                    StatusCode::INTERNAL_SERVER_ERROR,
+                                    format!("cannot store the upload: {e}"),
+                                );
                             }
                         }
                         Ok(None) => break,
-                        Err(e) => return super::error(e.status(), format!("malformed upload: {}", e.body_text())),
+                        Err(e) => {
+                            return super::error(
+                                e.status(),
+                                format!("malformed upload: {}", e.body_text()),
+                            )
+                        }
                     }
                 }
                 received = Some((name, upload));
@@ -103,7 +124,10 @@ pub(super) async fn run(
         match serde_json::from_slice(&body) {
             Ok(r) => r,
             Err(e) => {
-                return super::error(StatusCode::BAD_REQUEST, format!("malformed run request: {e}"))
+                return super::error(
+                    StatusCode::BAD_REQUEST,
+                    format!("malformed run request: {e}"),
+                )
             }
         }
     };

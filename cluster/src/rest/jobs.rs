@@ -19,7 +19,11 @@ use crate::protocol::{
 
 /// A stable 32-hex-character vertex id from the uid of the vertex's first operator.
 pub(crate) fn vertex_id(job: &Job, vertex: usize) -> String {
-    let head = job.plan.vertices[vertex].operators.first().copied().unwrap_or(0);
+    let head = job.plan.vertices[vertex]
+        .operators
+        .first()
+        .copied()
+        .unwrap_or(0);
     let uid = job.plan.operators.get(head).map_or("", |o| o.uid.as_str());
     crate::jobmanager::jars::sha256_hex(uid.as_bytes())[..32].to_string()
 }
@@ -165,10 +169,7 @@ fn job_details(job: &Job) -> JobDetails {
     }
 }
 
-pub(super) async fn details(
-    State(jm): State<Arc<JobManager>>,
-    Path(id): Path<String>,
-) -> Response {
+pub(super) async fn details(State(jm): State<Arc<JobManager>>, Path(id): Path<String>) -> Response {
     match jm.state().job(&id) {
         Some(job) => Json(job_details(job)).into_response(),
         None => super::no_job(&id),

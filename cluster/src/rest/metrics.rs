@@ -80,10 +80,34 @@ impl Exposition {
                 ("operator_id", uid),
             ];
             let (rate_in, rate_out) = rates.get(i).copied().unwrap_or((0.0, 0.0));
-            self.sample(&format!("{prefix}numRecordsIn"), "counter", "Records received by the operator.", &labels, op.records_in as f64);
-            self.sample(&format!("{prefix}numRecordsOut"), "counter", "Records emitted by the operator.", &labels, op.records_out as f64);
-            self.sample(&format!("{prefix}numRecordsInPerSecond"), "gauge", "Records received per second.", &labels, rate_in);
-            self.sample(&format!("{prefix}numRecordsOutPerSecond"), "gauge", "Records emitted per second.", &labels, rate_out);
+            self.sample(
+                &format!("{prefix}numRecordsIn"),
+                "counter",
+                "Records received by the operator.",
+                &labels,
+                op.records_in as f64,
+            );
+            self.sample(
+                &format!("{prefix}numRecordsOut"),
+                "counter",
+                "Records emitted by the operator.",
+                &labels,
+                op.records_out as f64,
+            );
+            self.sample(
+                &format!("{prefix}numRecordsInPerSecond"),
+                "gauge",
+                "Records received per second.",
+                &labels,
+                rate_in,
+            );
+            self.sample(
+                &format!("{prefix}numRecordsOutPerSecond"),
+                "gauge",
+                "Records emitted per second.",
+                &labels,
+                rate_out,
+            );
         }
     }
 
@@ -99,17 +123,63 @@ pub(super) async fn jobmanager(State(jm): State<Arc<JobManager>>) -> impl IntoRe
     {
         let state = jm.state();
         let (total, free) = state.slots();
-        out.sample("eddy_jobmanager_uptime", "gauge", "Milliseconds since the jobmanager started.", &[], jm.started.elapsed().as_millis() as f64);
-        out.sample("eddy_jobmanager_numRegisteredTaskManagers", "gauge", "Registered taskmanagers.", &[], state.taskmanagers.len() as f64);
-        out.sample("eddy_jobmanager_taskSlotsTotal", "gauge", "Slots over all taskmanagers.", &[], total as f64);
-        out.sample("eddy_jobmanager_taskSlotsAvailable", "gauge", "Slots not used by a job.", &[], free as f64);
+        out.sample(
+            "eddy_jobmanager_uptime",
+            "gauge",
+            "Milliseconds since the jobmanager started.",
+            &[],
+            jm.started.elapsed().as_millis() as f64,
+        );
+        out.sample(
+            "eddy_jobmanager_numRegisteredTaskManagers",
+            "gauge",
+            "Registered taskmanagers.",
+            &[],
+            state.taskmanagers.len() as f64,
+        );
+        out.sample(
+            "eddy_jobmanager_taskSlotsTotal",
+            "gauge",
+            "Slots over all taskmanagers.",
+            &[],
+            total as f64,
+        );
+        out.sample(
+            "eddy_jobmanager_taskSlotsAvailable",
+            "gauge",
+            "Slots not used by a job.",
+            &[],
+            free as f64,
+        );
         let running = state.jobs.iter().filter(|j| !j.state.is_terminal()).count();
-        out.sample("eddy_jobmanager_numRunningJobs", "gauge", "Jobs created, running or restarting.", &[], running as f64);
+        out.sample(
+            "eddy_jobmanager_numRunningJobs",
+            "gauge",
+            "Jobs created, running or restarting.",
+            &[],
+            running as f64,
+        );
         for job in &state.jobs {
             let labels = [("job_id", job.id.as_str()), ("job_name", job.name.as_str())];
-            let uptime = if job.state == JobState::Running { job.duration() } else { 0 };
-            out.sample("eddy_jobmanager_job_uptime", "gauge", "Milliseconds the job has been running (0 when not running).", &labels, uptime as f64);
-            out.sample("eddy_jobmanager_job_numRestarts", "counter", "Restarts of the job after failures.", &labels, job.restarts as f64);
+            let uptime = if job.state == JobState::Running {
+                job.duration()
+            } else {
+                0
+            };
+            out.sample(
+                "eddy_jobmanager_job_uptime",
+                "gauge",
+                "Milliseconds the job has been running (0 when not running).",
+                &labels,
+                uptime as f64,
+            );
+            out.sample(
+                "eddy_jobmanager_job_numRestarts",
+                "counter",
+                "Restarts of the job after failures.",
+                &labels,
+                job.restarts as f64,
+            );
         }
         for job in &state.jobs {
             let uids: Vec<String> = job.plan.operators.iter().map(|o| o.uid.clone()).collect();

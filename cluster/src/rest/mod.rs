@@ -45,7 +45,10 @@ pub(crate) fn router(jobmanager: Arc<JobManager>) -> Router {
         .route("/metrics", get(metrics::jobmanager))
         .route("/openapi.json", get(openapi::document))
         .route("/internal/taskmanagers", post(internal::register))
-        .route("/internal/taskmanagers/{id}/heartbeat", post(internal::heartbeat))
+        .route(
+            "/internal/taskmanagers/{id}/heartbeat",
+            post(internal::heartbeat),
+        )
         .route("/internal/taskmanagers/{id}/report", post(internal::report))
         .route("/internal/jars/{id}", get(internal::download))
         .layer(axum::middleware::from_fn_with_state(

@@ -5,21 +5,61 @@ use serde_json::{json, Map, Value};
 
 /// Every public route: method, path (OpenAPI syntax), summary.
 pub(crate) const ROUTES: &[(&str, &str, &str)] = &[
-    ("get", "/overview", "Cluster overview: taskmanagers, slots, jobs by state."),
+    (
+        "get",
+        "/overview",
+        "Cluster overview: taskmanagers, slots, jobs by state.",
+    ),
     ("get", "/config", "Dashboard configuration."),
-    ("get", "/jobmanager/config", "The jobmanager's configuration as key/value pairs."),
+    (
+        "get",
+        "/jobmanager/config",
+        "The jobmanager's configuration as key/value pairs.",
+    ),
     ("get", "/taskmanagers", "Registered taskmanagers."),
     ("get", "/taskmanagers/{id}", "One taskmanager."),
     ("get", "/jobs", "Every job's id and state."),
-    ("get", "/jobs/overview", "Every job with name, state, times and task counts."),
-    ("get", "/jobs/{id}", "One job: state, timestamps, vertices with record counts, plan."),
-    ("patch", "/jobs/{id}", "Cancels a job (query mode=cancel); answers 202."),
-    ("get", "/jobs/{id}/plan", "A job's plan: vertices and their inputs."),
-    ("get", "/jobs/{id}/exceptions", "A job's failures, newest first."),
-    ("get", "/jobs/{id}/checkpoints", "A job's checkpoint statistics."),
-    ("post", "/jars/upload", "Uploads a job executable (multipart field 'jarfile', optional 'sha256')."),
+    (
+        "get",
+        "/jobs/overview",
+        "Every job with name, state, times and task counts.",
+    ),
+    (
+        "get",
+        "/jobs/{id}",
+        "One job: state, timestamps, vertices with record counts, plan.",
+    ),
+    (
+        "patch",
+        "/jobs/{id}",
+        "Cancels a job (query mode=cancel); answers 202.",
+    ),
+    (
+        "get",
+        "/jobs/{id}/plan",
+        "A job's plan: vertices and their inputs.",
+    ),
+    (
+        "get",
+        "/jobs/{id}/exceptions",
+        "A job's failures, newest first.",
+    ),
+    (
+        "get",
+        "/jobs/{id}/checkpoints",
+        "A job's checkpoint statistics.",
+    ),
+    (
+        "post",
+        "/jars/upload",
+        "Uploads a job executable (multipart field 'jarfile', optional 'sha256').",
+    ),
     ("get", "/jars", "Uploaded executables."),
-    ("post", "/jars/{id}/run", "Runs an uploaded executable as a job: body {programArgsList, parallelism}."),
+    (
+        "post",
+        "/jars/{id}/run",
+        "Runs an uploaded executable as a job: body {programArgsList, parallelism}.",
+    ),
     ("delete", "/jars/{id}", "Deletes an uploaded executable."),
     ("get", "/metrics", "Metrics in the Prometheus text format."),
     ("get", "/openapi.json", "This document."),
@@ -43,8 +83,7 @@ pub(crate) fn build() -> Value {
             operation["responses"]["404"] = json!({"description": "Not found"});
         }
         if *method == "post" {
-            operation["responses"]["400"] =
-                json!({"description": "Malformed request, or an executable that is not an Eddy job"});
+            operation["responses"]["400"] = json!({"description": "Malformed request, or an executable that is not an Eddy job"});
         }
         if *method == "patch" {
             operation["responses"]["202"] = json!({"description": "Cancellation requested"});

@@ -127,7 +127,9 @@ impl TaskManager {
                     .and_then(|r| r.error_for_status());
                 match result {
                     Ok(_) => return,
-                    Err(e) => tracing::warn!(attempt, error = %e, "cannot report to the jobmanager"),
+                    Err(e) => {
+                        tracing::warn!(attempt, error = %e, "cannot report to the jobmanager")
+                    }
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
@@ -147,7 +149,10 @@ impl TaskManager {
         }
         let bytes = self
             .http
-            .get(format!("{}/internal/jars/{}", self.config.jobmanager, request.jar_id))
+            .get(format!(
+                "{}/internal/jars/{}",
+                self.config.jobmanager, request.jar_id
+            ))
             .bearer_auth(&*self.token)
             .timeout(Duration::from_secs(600))
             .send()
@@ -182,7 +187,10 @@ fn physical_memory() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-async fn deploy(State(tm): State<Arc<TaskManager>>, Json(request): Json<DeployRequest>) -> Response {
+async fn deploy(
+    State(tm): State<Arc<TaskManager>>,
+    Json(request): Json<DeployRequest>,
+) -> Response {
     let executable = match tm.executable(&request).await {
         Ok(path) => path,
         Err(e) => {
@@ -212,9 +220,27 @@ async fn cancel(State(tm): State<Arc<TaskManager>>, Path(job): Path<String>) -> 
 
 async fn metrics(State(tm): State<Arc<TaskManager>>) -> Response {
     let mut out = Exposition::default();
-    out.sample("eddy_taskmanager_uptime", "gauge", "Milliseconds since the taskmanager started.", &[], tm.started.elapsed().as_millis() as f64);
-    out.sample("eddy_taskmanager_slotsTotal", "gauge", "Slots this taskmanager offers.", &[], tm.config.slots as f64);
-    out.sample("eddy_taskmanager_numRunningJobs", "gauge", "Jobs whose worker runs here.", &[], tm.workers.running() as f64);
+    out.sample(
+        "eddy_taskmanager_uptime",
+        "gauge",
+        "Milliseconds since the taskmanager started.",
+        &[],
+        tm.started.elapsed().as_millis() as f64,
+    );
+    out.sample(
+        "eddy_taskmanager_slotsTotal",
+        "gauge",
+        "Slots this taskmanager offers.",
+        &[],
+        tm.config.slots as f64,
+    );
+    out.sample(
+        "eddy_taskmanager_numRunningJobs",
+        "gauge",
+        "Jobs whose worker runs here.",
+        &[],
+        tm.workers.running() as f64,
+    );
     for report in tm.workers.reports() {
         out.operators(&report.job_id, "", &[], &report.operators, &[]);
     }

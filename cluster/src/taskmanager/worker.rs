@@ -66,11 +66,11 @@ impl Workers {
         report: impl Fn(WorkerReport) + Send + 'static,
     ) -> Result<()> {
         let job = request.job_id.clone();
+        anyhow::ensure!(crate::process::is_job_id(&job), "'{job}' is not a job id");
         anyhow::ensure!(
-            crate::process::is_job_id(&job),
-            "'{job}' is not a job id"
+            !self.lock().contains_key(&job),
+            "job {job} already runs here"
         );
-        anyhow::ensure!(!self.lock().contains_key(&job), "job {job} already runs here");
         std::fs::create_dir_all(&paths.scratch)?;
         let status_file = paths.scratch.join(format!("{job}.status.json"));
         let out = std::fs::File::create(paths.log_dir.join(format!("{job}.out")))
@@ -191,7 +191,9 @@ impl Workers {
                 restarts: 0,
             };
         };
-        let status = WorkerStatus::read(&worker.status_file).ok().unwrap_or_default();
+        let status = WorkerStatus::read(&worker.status_file)
+            .ok()
+            .unwrap_or_default();
         WorkerReport {
             job_id: job.to_string(),
             state: worker.state,

@@ -14,7 +14,9 @@ use serde_json::Value;
 /// The `eddy` binary under test.
 pub(crate) fn eddy() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_eddy"));
-    command.env_remove("EDDY_JOBMANAGER").env_remove("EDDY_TOKEN");
+    command
+        .env_remove("EDDY_JOBMANAGER")
+        .env_remove("EDDY_TOKEN");
     command
 }
 
@@ -56,7 +58,12 @@ pub(crate) fn wordcount() -> PathBuf {
         if beside.is_file() {
             return beside;
         }
-        let target = eddy.parent().unwrap().parent().unwrap().join("cluster-tests");
+        let target = eddy
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("cluster-tests");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .args(["build", "-p", "eddy-examples", "--bin", "wordcount"])
@@ -77,7 +84,10 @@ pub(crate) fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> 
         if let Some(value) = f() {
             return value;
         }
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(25));
     }
 }
@@ -179,12 +189,20 @@ impl Cluster {
             .unwrap_or_else(|| panic!("unexpected output: {stdout}"))
             .to_string();
         assert_eq!(id.len(), 32, "{id}");
-        assert!(id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "{id}"
+        );
         id
     }
 
     /// A request with the token.
-    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::blocking::RequestBuilder {
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::blocking::RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.address))
             .bearer_auth(&self.token)
@@ -195,7 +213,10 @@ impl Cluster {
         let response = self.request(reqwest::Method::GET, path).send().unwrap();
         let status = response.status().as_u16();
         let text = response.text().unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// `GET path`, expecting 200.
@@ -207,7 +228,10 @@ impl Cluster {
 
     /// A job's state.
     pub(crate) fn state(&self, job: &str) -> String {
-        self.get_ok(&format!("/jobs/{job}"))["state"].as_str().unwrap().to_string()
+        self.get_ok(&format!("/jobs/{job}"))["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// Waits until a job is in `state`.
@@ -231,7 +255,11 @@ impl Cluster {
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                let pid = std::fs::read_to_string(e.path()).ok()?.trim().parse().ok()?;
+                let pid = std::fs::read_to_string(e.path())
+                    .ok()?
+                    .trim()
+                    .parse()
+                    .ok()?;
                 Some((name, pid))
             })
             .collect()
@@ -266,10 +294,14 @@ impl Drop for Cluster {
 
 /// Writes a text of `lines` lines of words to `path`.
 pub(crate) fn write_text(path: &Path, lines: usize) {
-    let words = ["stream", "batch", "state", "window", "key", "time", "flink", "eddy", "job"];
+    let words = [
+        "stream", "batch", "state", "window", "key", "time", "flink", "eddy", "job",
+    ];
     let text: String = (0..lines)
         .map(|i| {
-            let line: Vec<&str> = (0..(i % 7 + 1)).map(|j| words[(i * 31 + j * 7) % words.len()]).collect();
+            let line: Vec<&str> = (0..(i % 7 + 1))
+                .map(|j| words[(i * 31 + j * 7) % words.len()])
+                .collect();
             format!("{} w{}\n", line.join(" "), i % 113)
         })
         .collect();
