@@ -202,3 +202,83 @@ impl Physical {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::{Source, SourceContext, SourceStatus};
+    use crate::{ExecutionConfig, JobGraph, Operator, Output, Partitioner, Record, Result};
+
+    struct Nothing;
+    impl Source<u64> for Nothing {
+        fn poll(&mut self, _: &mut dyn Output<u64>) -> Result<SourceStatus> {
+            Ok(SourceStatus::Finished)
+        }
+    }
+    struct Same;
+    impl Operator<u64, u64> for Same {
+        fn process_record(&mut self, r: Record<u64>, out: &mut dyn Output<u64>) -> Result<()> {
+            out.collect(r)
+        }
+    }
+
+    #[test]
+    fn chains_become_vertices_and_uids_are_stable() {
+        // source (p1) -forward-> map (p2): rebalanced, not chained; map -forward-> sink:
+        // chained; map -hash-> keyed: a new vertex.
+        let mut graph = JobGraph::new();
+        let source = graph.add_source("source", 1, true, |_: &SourceContext| Box::new(Nothing));
+        let map = graph.add_operator("map", 2, || Box::new(Same));
+        let sink = graph.add_operator("sink", 2, || Box::new(Same));
+        let keyed = graph.add_operator("keyed", 0, || Box::new(Same));
+        graph.set_uid(keyed, "my-keyed");
+        graph
+            .connect(source, map, Partitioner::<u64>::Forward)
+            .unwrap();
+        graph
+            .connect(map, sink, Partitioner::<u64>::Forward)
+            .unwrap();
+        graph
+            .connect(
+                map,
+                keyed,
+                Partitioner::Hash(std::sync::Arc::new(|v: &u64| *v)),
+            )
+            .unwrap();
+        let config = ExecutionConfig {
+            parallelism: 3,
+            ..ExecutionConfig::default()
+        };
+        let plan = crate::executor::physical(&graph, &config)
+            .unwrap()
+            .describe("job", 3, 128);
+        let uids: Vec<&str> = plan.operators.iter().map(|o| o.uid.as_str()).collect();
+        assert_eq!(uids, ["source", "map", "sink", "my-keyed"]);
+        let vertices: Vec<(&str, u32, &[usize])> = plan
+            .vertices
+            .iter()
+            .map(|v| (v.name.as_str(), v.parallelism, v.operators.as_slice()))
+            .collect();
+        assert_eq!(
+            vertices,
+            [
+                ("source", 1, &[0][..]),
+                ("map -> sink", 2, &[1, 2][..]),
+                ("keyed", 3, &[3][..])
+            ]
+        );
+        let edges: Vec<(&str, bool)> = plan
+            .edges
+            .iter()
+            .map(|e| (e.partitioning.as_str(), e.chained))
+            .collect();
+        assert_eq!(
+            edges,
+            [("REBALANCE", false), ("FORWARD", true), ("HASH", false)]
+        );
+        assert_eq!(plan.tasks(), 6);
+        assert_eq!(plan.slots_needed(), 3);
+        let json = plan.to_json();
+        assert_eq!(PlanDescription::from_json(&json).unwrap(), plan);
+    }
+}
