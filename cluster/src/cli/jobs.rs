@@ -42,7 +42,18 @@ pub(super) fn run(args: &RunArgs) -> Result<i32> {
     if args.detached {
         return Ok(0);
     }
-    let details = wait_until(&client, &job, None, |s| s.is_terminal())?;
+    // A spinner with the job's state on a terminal (indicatif draws nothing elsewhere).
+    let spinner = indicatif::ProgressBar::new_spinner();
+    let details = wait_until(&client, &job, None, |d| {
+        spinner.set_message(format!(
+            "job {job}: {} for {} ms",
+            d.state.name(),
+            d.duration
+        ));
+        spinner.tick();
+        d.state.is_terminal()
+    })?;
+    spinner.finish_and_clear();
     match details.state {
         JobState::Finished => {
             println!("Program execution finished");
@@ -73,13 +84,13 @@ fn wait_until(
     client: &Client,
     job: &str,
     timeout: Option<Duration>,
-    done: impl Fn(JobState) -> bool,
+    done: impl Fn(&JobDetails) -> bool,
 ) -> Result<JobDetails> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(10);
     loop {
         let details: JobDetails = client.get(&format!("/jobs/{job}"))?;
-        if done(details.state) {
+        if done(&details) {
             return Ok(details);
         }
         if timeout.is_some_and(|t| start.elapsed() > t) {
@@ -178,8 +189,8 @@ pub(super) fn cancel(args: &CancelArgs) -> Result<i32> {
     }
     let client = connect(&args.connection)?;
     client.patch(&format!("/jobs/{}?mode=cancel", args.job))?;
-    let details = wait_until(&client, &args.job, Some(Duration::from_secs(30)), |s| {
-        s.is_terminal()
+    let details = wait_until(&client, &args.job, Some(Duration::from_secs(30)), |d| {
+        d.state.is_terminal()
     })
     .context("the job did not end")?;
     if details.state == JobState::Canceled {
