@@ -11,6 +11,7 @@
 //!   pids/taskmanager-<i>.pid
 //!   pids/worker-<jobid>.pid   each running job's worker process
 //!   jars/                     uploaded executables, by SHA-256
+//!   jobs/<jobid>.json         the jobmanager's job store
 //!   taskmanager-<i>/          a taskmanager's scratch space (downloaded executables, status)
 //! ```
 

@@ -60,6 +60,7 @@ pub(crate) async fn submit(
         );
         state.schedule()
     };
+    jobmanager.persist();
     deploy(jobmanager, deployments);
     Ok(job_id)
 }

@@ -1,6 +1,10 @@
 //! The jobmanager: dispatcher (accepts jobs, asks each executable for its plan), resource
 //! manager (taskmanager registration, heartbeats, slots) and the REST API, in one process.
 //!
+//! Jobs are kept in a job store on disk (`DIR/jobs/<jobid>.json`, written atomically within
+//! 200 ms of every change and before a submission is answered), so a restarted jobmanager
+//! knows them again; their taskmanagers re-register and report them.
+//!
 //! State lives in one [`state::ClusterState`] behind a mutex that is never held across an
 //! `await`; handlers decide under the lock and do their I/O (deploying to a taskmanager,
 //! telling it to cancel) after releasing it.
@@ -49,6 +53,33 @@ pub(crate) struct JobManager {
 }
 
 impl JobManager {
+    /// The job store: `DIR/jobs/<jobid>.json`.
+    pub(crate) fn jobs_dir(&self) -> PathBuf {
+        self.config.dir.join("jobs")
+    }
+
+    /// Writes the jobs changed since the last call to the job store (outside the lock).
+    pub(crate) fn persist(&self) {
+        let records = self.state().take_unsaved();
+        if records.is_empty() {
+            return;
+        }
+        let dir = self.jobs_dir();
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot create the job store");
+            return;
+        }
+        for record in records {
+            let path = dir.join(format!("{}.json", record.id()));
+            let written = serde_json::to_vec(&record)
+                .map_err(anyhow::Error::from)
+                .and_then(|bytes| ClusterDir::write_atomic(&path, &bytes, 0o600));
+            if let Err(e) = written {
+                tracing::warn!(file = %path.display(), error = %format!("{e:#}"), "cannot store a job");
+            }
+        }
+    }
+
     /// The cluster state, locked.
     pub(crate) fn state(&self) -> MutexGuard<'_, ClusterState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -86,6 +117,11 @@ pub(crate) async fn run(config: Config) -> Result<()> {
         state: Mutex::new(ClusterState::default()),
         config,
     });
+    let recovered = load_jobs(&jobmanager.jobs_dir());
+    if !recovered.is_empty() {
+        tracing::info!(jobs = recovered.len(), "jobs recovered from the job store");
+        jobmanager.state().recover(recovered);
+    }
     let app = crate::rest::router(jobmanager.clone());
     ClusterDir::write_atomic(
         &dir.address_file(),
@@ -105,6 +141,27 @@ pub(crate) async fn run(config: Config) -> Result<()> {
     result
 }
 
+/// The jobs a previous jobmanager stored; unreadable files are skipped with a warning.
+fn load_jobs(dir: &std::path::Path) -> Vec<state::JobRecord> {
+    let mut records = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        match std::fs::read(&path)
+            .map_err(anyhow::Error::from)
+            .and_then(|b| Ok(serde_json::from_slice(&b)?))
+        {
+            Ok(record) => records.push(record),
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %format!("{e:#}"), "skipping an unreadable job file")
+            }
+        }
+    }
+    records
+}
+
 /// The resource manager's clock: notices lost taskmanagers and jobs that wait too long.
 async fn monitor(jobmanager: Arc<JobManager>) {
     let mut tick = tokio::time::interval(Duration::from_millis(200));
@@ -117,8 +174,13 @@ async fn monitor(jobmanager: Arc<JobManager>) {
                 tracing::warn!(taskmanager = %id, "taskmanager lost: no heartbeat");
             }
             state.expire_waiting(jobmanager.config.slot_timeout);
+            // After a restart, taskmanagers get one heartbeat timeout to register again.
+            if jobmanager.started.elapsed() > jobmanager.config.heartbeat_timeout {
+                state.expire_orphans();
+            }
             state.schedule()
         };
         dispatcher::deploy(&jobmanager, deployments);
+        jobmanager.persist();
     }
 }

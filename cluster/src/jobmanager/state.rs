@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
+
 use eddy_runtime::cluster::plan::PlanDescription;
 use eddy_runtime::cluster::status::OperatorCounts;
 
@@ -52,9 +54,84 @@ pub(crate) struct Job {
     pub(crate) rates: Vec<(f64, f64)>,
     pub(crate) counts_at: Option<Instant>,
     pub(crate) restarts: u32,
+    /// Whether the job store holds its latest state.
+    pub(crate) saved: bool,
+}
+
+/// What the job store keeps of a job, so that a restarted jobmanager knows it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct JobRecord {
+    id: String,
+    name: String,
+    jar_id: String,
+    jar_path: String,
+    args: Vec<String>,
+    parallelism: Option<u32>,
+    plan: PlanDescription,
+    state: JobState,
+    timestamps: BTreeMap<JobState, i64>,
+    start_time: i64,
+    end_time: i64,
+    taskmanager: Option<String>,
+    slots: u32,
+    cancel_requested: bool,
+    exceptions: Vec<ExceptionEntry>,
+}
+
+impl JobRecord {
+    /// The job's id.
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 impl Job {
+    fn record(&self) -> JobRecord {
+        JobRecord {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            jar_id: self.jar_id.clone(),
+            jar_path: self.jar_path.clone(),
+            args: self.args.clone(),
+            parallelism: self.parallelism,
+            plan: self.plan.clone(),
+            state: self.state,
+            timestamps: self.timestamps.clone(),
+            start_time: self.start_time,
+            end_time: self.end_time,
+            taskmanager: self.taskmanager.clone(),
+            slots: self.slots,
+            cancel_requested: self.cancel_requested,
+            exceptions: self.exceptions.clone(),
+        }
+    }
+
+    fn from_record(r: JobRecord) -> Job {
+        Job {
+            id: r.id,
+            name: r.name,
+            jar_id: r.jar_id,
+            jar_path: r.jar_path,
+            args: r.args,
+            parallelism: r.parallelism,
+            plan: r.plan,
+            state: r.state,
+            timestamps: r.timestamps,
+            start_time: r.start_time,
+            end_time: r.end_time,
+            submitted: Instant::now(),
+            taskmanager: r.taskmanager,
+            slots: r.slots,
+            cancel_requested: r.cancel_requested,
+            exceptions: r.exceptions,
+            operators: Vec::new(),
+            rates: Vec::new(),
+            counts_at: None,
+            restarts: 0,
+            saved: true,
+        }
+    }
+
     /// Milliseconds the job has run (until now, or until it ended).
     pub(crate) fn duration(&self) -> i64 {
         let end = if self.end_time >= 0 {
@@ -79,6 +156,7 @@ impl Job {
             return;
         }
         let now = now_ms();
+        self.saved = false;
         self.state = state;
         self.timestamps.insert(state, now);
         if state.is_terminal() {
@@ -87,6 +165,7 @@ impl Job {
     }
 
     fn fail(&mut self, name: &str, message: String, taskmanager: Option<String>) {
+        self.saved = false;
         self.exceptions.insert(
             0,
             ExceptionEntry {
@@ -204,6 +283,7 @@ impl ClusterState {
             rates: Vec::new(),
             counts_at: None,
             restarts: 0,
+            saved: false,
         });
     }
 
@@ -229,6 +309,7 @@ impl ClusterState {
             };
             let job = &mut self.jobs[j];
             job.taskmanager = Some(taskmanager.clone());
+            job.saved = false;
             deployments.push(Deployment {
                 taskmanager,
                 address,
@@ -364,6 +445,41 @@ impl ClusterState {
         lost
     }
 
+    /// Records of the jobs changed since the last call, for the job store.
+    pub(crate) fn take_unsaved(&mut self) -> Vec<JobRecord> {
+        self.jobs
+            .iter_mut()
+            .filter(|j| !j.saved)
+            .map(|j| {
+                j.saved = true;
+                j.record()
+            })
+            .collect()
+    }
+
+    /// Takes back the jobs of a previous jobmanager, oldest first. Their taskmanagers
+    /// report them again once they have registered with this jobmanager.
+    pub(crate) fn recover(&mut self, mut records: Vec<JobRecord>) {
+        records.sort_by(|a, b| (a.start_time, &a.id).cmp(&(b.start_time, &b.id)));
+        self.jobs.extend(records.into_iter().map(Job::from_record));
+    }
+
+    /// Fails jobs deployed to a taskmanager that is not registered (after a jobmanager
+    /// restart, one that did not come back within the grace period).
+    pub(crate) fn expire_orphans(&mut self) {
+        for job in &mut self.jobs {
+            let Some(tm) = job.taskmanager.clone() else {
+                continue;
+            };
+            if !job.state.is_terminal() && !self.taskmanagers.contains_key(&tm) {
+                let message = format!(
+                    "taskmanager {tm} did not register again after the jobmanager restarted"
+                );
+                job.fail("TaskManagerLostException", message, Some(tm));
+            }
+        }
+    }
+
     /// Marks a job for cancellation. Returns the taskmanager address to tell, if it was
     /// deployed; a job still waiting for slots is cancelled at once. `None` when unknown.
     pub(crate) fn cancel(&mut self, job_id: &str) -> Option<Option<String>> {
@@ -372,6 +488,7 @@ impl ClusterState {
             return Some(None);
         }
         job.cancel_requested = true;
+        job.saved = false;
         match job.taskmanager.clone() {
             None => {
                 job.enter(JobState::Canceled);
@@ -480,6 +597,42 @@ mod tests {
         assert_eq!(job.state, JobState::Failed);
         assert!(job.exceptions[0].stacktrace.contains(&a));
         assert_eq!(state.slots(), (0, 0));
+    }
+
+    #[test]
+    fn a_recovered_job_is_known_again_and_reported_to() {
+        let mut state = ClusterState::default();
+        let a = register(&mut state, 0, 2);
+        submit(&mut state, "j1", 2);
+        state.schedule();
+        let records = state.take_unsaved();
+        assert_eq!(records.len(), 1);
+        assert!(state.take_unsaved().is_empty());
+        let json = serde_json::to_string(&records).unwrap();
+
+        let mut restarted = ClusterState::default();
+        restarted.recover(serde_json::from_str(&json).unwrap());
+        assert_eq!(restarted.slots(), (0, 0));
+        let again = register(&mut restarted, 0, 2);
+        assert_eq!(again, a);
+        assert_eq!(restarted.slots(), (2, 0));
+        restarted.report(
+            &a,
+            WorkerReport {
+                job_id: "j1".into(),
+                state: JobState::Running,
+                error: None,
+                operators: vec![],
+                restarts: 0,
+            },
+        );
+        restarted.expire_orphans();
+        assert_eq!(restarted.job("j1").unwrap().state, JobState::Running);
+        assert!(restarted.schedule().is_empty());
+        // A taskmanager that never comes back fails its jobs.
+        restarted.taskmanagers.clear();
+        restarted.expire_orphans();
+        assert_eq!(restarted.job("j1").unwrap().state, JobState::Failed);
     }
 
     #[test]

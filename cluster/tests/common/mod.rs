@@ -219,6 +219,15 @@ impl Cluster {
         )
     }
 
+    /// `GET path` with the token, `None` when the jobmanager cannot be reached.
+    pub(crate) fn try_get(&self, path: &str) -> Option<Value> {
+        let response = self.request(reqwest::Method::GET, path).send().ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        response.json().ok()
+    }
+
     /// `GET path`, expecting 200.
     pub(crate) fn get_ok(&self, path: &str) -> Value {
         let (status, body) = self.get(path);
