@@ -1,6 +1,7 @@
 //! Jobs on a real cluster (a jobmanager and taskmanagers as processes on loopback): the
 //! `wordcount` example run on the cluster gives exactly its embedded output; attached runs
-//! report success and failure; list, cancel and info; a killed taskmanager is noticed.
+//! report success and failure; list, cancel and info; a killed taskmanager is noticed and
+//! its job restarts on the remaining one with exactly the embedded output.
 
 mod common;
 
@@ -206,22 +207,34 @@ fn list_and_cancel_a_running_job() {
 }
 
 #[test]
-fn a_killed_taskmanager_is_noticed_and_its_job_fails() {
+fn a_killed_taskmanager_is_noticed_and_its_job_restarts_elsewhere_with_exact_output() {
     let wordcount = wordcount();
     let cluster = Cluster::start(2, 2, &[]);
     let work = tempfile::tempdir().unwrap();
     let input = work.path().join("words.txt");
     write_text(&input, 5_000);
+    let input = input.to_str().unwrap();
+    let embedded_file = work.path().join("embedded.txt");
+    let embedded = std::process::Command::new(&wordcount)
+        .args(["--input", input, "--parallelism", "2", "--output"])
+        .arg(&embedded_file)
+        .output()
+        .unwrap();
+    assert!(embedded.status.success(), "{embedded:?}");
+    let expected = sorted_lines(&std::fs::read_to_string(&embedded_file).unwrap());
+
+    // Throttled to about 2.5 s, so that the kill lands mid-run.
+    let cluster_file = work.path().join("cluster.txt");
     let job = cluster.submit(
         &["-p", "2"],
         &wordcount,
         &[
             "--input",
-            input.to_str().unwrap(),
+            input,
             "--throttle",
-            "2",
-            "--mode",
-            "streaming",
+            "2000",
+            "--output",
+            cluster_file.to_str().unwrap(),
         ],
     );
     cluster.wait_state(&job, "RUNNING", Duration::from_secs(30));
@@ -232,12 +245,13 @@ fn a_killed_taskmanager_is_noticed_and_its_job_fails() {
     let pid = cluster.get_ok(&format!("/taskmanagers/{taskmanager}"))["pid"]
         .as_u64()
         .unwrap() as u32;
-    let worker = cluster
-        .pids()
-        .into_iter()
-        .find(|(n, _)| n == &format!("worker-{job}.pid"))
-        .unwrap()
-        .1;
+    let worker = wait_for("the worker's pid file", Duration::from_secs(10), || {
+        cluster
+            .pids()
+            .into_iter()
+            .find(|(n, _)| n == &format!("worker-{job}.pid"))
+    })
+    .1;
     assert_eq!(cluster.get_ok("/overview")["taskmanagers"], 2);
 
     let killed = std::time::Instant::now();
@@ -245,6 +259,12 @@ fn a_killed_taskmanager_is_noticed_and_its_job_fails() {
         .args(["-9", &pid.to_string()])
         .status()
         .unwrap();
+    // The worker does not outlive its taskmanager, and left no output behind.
+    wait_for(
+        "the orphaned worker to die",
+        Duration::from_secs(10),
+        || (!alive(worker)).then_some(()),
+    );
     wait_for("the jobmanager to notice", Duration::from_secs(10), || {
         (cluster.get_ok("/overview")["taskmanagers"] == 1).then_some(())
     });
@@ -254,20 +274,38 @@ fn a_killed_taskmanager_is_noticed_and_its_job_fails() {
         "noticed after {noticed:?}"
     );
     assert_eq!(cluster.get(&format!("/taskmanagers/{taskmanager}")).0, 404);
-    cluster.wait_state(&job, "FAILED", Duration::from_secs(5));
+
+    // Restarted on the remaining taskmanager, it finishes with exactly the embedded output.
+    cluster.wait_state(&job, "FINISHED", Duration::from_secs(90));
+    let details = cluster.get_ok(&format!("/jobs/{job}"));
+    assert_ne!(details["taskmanager"], taskmanager.as_str(), "{details}");
+    assert!(details["timestamps"]["RESTARTING"].is_i64(), "{details}");
+    assert_eq!(
+        sorted_lines(&std::fs::read_to_string(&cluster_file).unwrap()),
+        expected
+    );
     let exceptions = cluster.get_ok(&format!("/jobs/{job}/exceptions"));
+    let entries = exceptions["exceptionHistory"]["entries"]
+        .as_array()
+        .unwrap();
+    assert_eq!(entries.len(), 1, "{exceptions}");
     assert!(
-        exceptions["root-exception"]
+        entries[0]["stacktrace"]
             .as_str()
             .unwrap()
-            .contains("was lost"),
+            .contains(&format!("taskmanager {taskmanager} was lost")),
         "{exceptions}"
     );
-    // The worker does not outlive its taskmanager.
-    wait_for(
-        "the orphaned worker to die",
-        Duration::from_secs(10),
-        || (!alive(worker)).then_some(()),
+    let metrics = cluster.get_ok("/metrics");
+    assert!(
+        metrics
+            .as_str()
+            .unwrap()
+            .lines()
+            .any(|l| l.starts_with("eddy_jobmanager_job_numRestarts{")
+                && l.contains(&job)
+                && l.ends_with(" 1")),
+        "{metrics}"
     );
 }
 

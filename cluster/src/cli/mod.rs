@@ -98,6 +98,10 @@ struct JobmanagerArgs {
     /// A job that gets no slots within this many seconds fails.
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     slot_timeout: u64,
+    /// Restarts of a job after losing its taskmanager (from scratch, or from the program's
+    /// own latest checkpoint), before the job fails.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    restart_attempts: u32,
     /// Log to stderr instead of DIR/log/jobmanager.log.
     #[arg(long)]
     log_to_stderr: bool,
@@ -218,6 +222,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 heartbeat_interval: Duration::from_millis(a.heartbeat_interval.max(10)),
                 heartbeat_timeout: Duration::from_millis(a.heartbeat_timeout.max(50)),
                 slot_timeout: Duration::from_secs(a.slot_timeout),
+                restart_attempts: a.restart_attempts,
             };
             runtime()?.block_on(crate::jobmanager::run(config))?;
             Ok(0)

@@ -39,6 +39,8 @@ pub(crate) struct Config {
     pub(crate) heartbeat_timeout: Duration,
     /// A job that gets no slots this long fails.
     pub(crate) slot_timeout: Duration,
+    /// Restarts of a job after losing its taskmanager, before it fails.
+    pub(crate) restart_attempts: u32,
 }
 
 /// Everything the jobmanager's handlers share.
@@ -114,7 +116,10 @@ pub(crate) async fn run(config: Config) -> Result<()> {
             .timeout(Duration::from_secs(30))
             .build()?,
         started: Instant::now(),
-        state: Mutex::new(ClusterState::default()),
+        state: Mutex::new(ClusterState {
+            restart_attempts: config.restart_attempts,
+            ..ClusterState::default()
+        }),
         config,
     });
     let recovered = load_jobs(&jobmanager.jobs_dir());

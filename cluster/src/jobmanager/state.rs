@@ -53,7 +53,10 @@ pub(crate) struct Job {
     /// Records in and out per second, per operator, over the last two reports.
     pub(crate) rates: Vec<(f64, f64)>,
     pub(crate) counts_at: Option<Instant>,
+    /// Restarts by the cluster (after losing its taskmanager).
     pub(crate) restarts: u32,
+    /// Restarts inside its worker (the program's own restart strategy).
+    pub(crate) worker_restarts: u32,
     /// Whether the job store holds its latest state.
     pub(crate) saved: bool,
 }
@@ -76,6 +79,8 @@ pub(crate) struct JobRecord {
     slots: u32,
     cancel_requested: bool,
     exceptions: Vec<ExceptionEntry>,
+    #[serde(default)]
+    restarts: u32,
 }
 
 impl JobRecord {
@@ -103,6 +108,7 @@ impl Job {
             slots: self.slots,
             cancel_requested: self.cancel_requested,
             exceptions: self.exceptions.clone(),
+            restarts: self.restarts,
         }
     }
 
@@ -127,7 +133,8 @@ impl Job {
             operators: Vec::new(),
             rates: Vec::new(),
             counts_at: None,
-            restarts: 0,
+            restarts: r.restarts,
+            worker_restarts: 0,
             saved: true,
         }
     }
@@ -165,6 +172,37 @@ impl Job {
     }
 
     fn fail(&mut self, name: &str, message: String, taskmanager: Option<String>) {
+        self.record_exception(name, message, taskmanager);
+        self.enter(JobState::Failed);
+    }
+
+    /// The job's taskmanager is gone: the job waits for slots again (RESTARTING, its worker
+    /// started afresh: from the program's own latest checkpoint, if it takes checkpoints)
+    /// while `attempts` allow, and fails after that.
+    fn lose_taskmanager(&mut self, taskmanager: &str, message: String, attempts: u32) {
+        if self.cancel_requested {
+            self.enter(JobState::Canceled);
+        } else if self.restarts < attempts {
+            self.record_exception(
+                "TaskManagerLostException",
+                message,
+                Some(taskmanager.into()),
+            );
+            self.restarts += 1;
+            self.taskmanager = None;
+            self.submitted = Instant::now();
+            self.enter(JobState::Restarting);
+        } else {
+            self.fail(
+                "TaskManagerLostException",
+                message,
+                Some(taskmanager.into()),
+            );
+        }
+    }
+
+    /// Adds a failure to the job's exception history (newest first).
+    fn record_exception(&mut self, name: &str, message: String, taskmanager: Option<String>) {
         self.saved = false;
         self.exceptions.insert(
             0,
@@ -176,7 +214,6 @@ impl Job {
                 taskmanager_id: taskmanager,
             },
         );
-        self.enter(JobState::Failed);
     }
 }
 
@@ -194,6 +231,8 @@ pub(crate) struct ClusterState {
     pub(crate) taskmanagers: BTreeMap<String, TaskManager>,
     /// In submission order.
     pub(crate) jobs: Vec<Job>,
+    /// How often a job is restarted after losing its taskmanager before it fails.
+    pub(crate) restart_attempts: u32,
 }
 
 impl ClusterState {
@@ -283,6 +322,7 @@ impl ClusterState {
             rates: Vec::new(),
             counts_at: None,
             restarts: 0,
+            worker_restarts: 0,
             saved: false,
         });
     }
@@ -294,7 +334,8 @@ impl ClusterState {
         let mut deployments = Vec::new();
         for j in 0..self.jobs.len() {
             let job = &self.jobs[j];
-            if job.state != JobState::Created || job.taskmanager.is_some() || job.cancel_requested {
+            let waiting = matches!(job.state, JobState::Created | JobState::Restarting);
+            if !waiting || job.taskmanager.is_some() || job.cancel_requested {
                 continue;
             }
             let best = self
@@ -328,7 +369,7 @@ impl ClusterState {
     /// Fails waiting jobs that got no slots within `timeout`.
     pub(crate) fn expire_waiting(&mut self, timeout: Duration) {
         for job in &mut self.jobs {
-            if job.state == JobState::Created
+            if matches!(job.state, JobState::Created | JobState::Restarting)
                 && job.taskmanager.is_none()
                 && job.submitted.elapsed() > timeout
             {
@@ -385,7 +426,7 @@ impl ClusterState {
             job.operators = report.operators;
             job.counts_at = Some(now);
         }
-        job.restarts = report.restarts;
+        job.worker_restarts = report.restarts;
         match report.state {
             JobState::Failed => {
                 let message = report.error.unwrap_or_else(|| "the job failed".into());
@@ -438,7 +479,7 @@ impl ClusterState {
                         "taskmanager {id} was lost: no heartbeat for more than {} ms",
                         timeout.as_millis()
                     );
-                    job.fail("TaskManagerLostException", message, Some(id.clone()));
+                    job.lose_taskmanager(id, message, self.restart_attempts);
                 }
             }
         }
@@ -475,7 +516,7 @@ impl ClusterState {
                 let message = format!(
                     "taskmanager {tm} did not register again after the jobmanager restarted"
                 );
-                job.fail("TaskManagerLostException", message, Some(tm));
+                job.lose_taskmanager(&tm, message, self.restart_attempts);
             }
         }
     }
@@ -633,6 +674,50 @@ mod tests {
         restarted.taskmanagers.clear();
         restarted.expire_orphans();
         assert_eq!(restarted.job("j1").unwrap().state, JobState::Failed);
+    }
+
+    #[test]
+    fn a_job_restarts_on_the_remaining_slots_while_attempts_last() {
+        let mut state = ClusterState {
+            restart_attempts: 1,
+            ..ClusterState::default()
+        };
+        let a = register(&mut state, 0, 2);
+        let b = register(&mut state, 1, 2);
+        submit(&mut state, "j1", 2);
+        let first = state.schedule()[0].taskmanager.clone();
+        state.taskmanagers.get_mut(&first).unwrap().last_heartbeat =
+            Instant::now() - Duration::from_secs(10);
+        state.expire_taskmanagers(Duration::from_secs(3));
+        let job = state.job("j1").unwrap();
+        assert_eq!((job.state, job.restarts), (JobState::Restarting, 1));
+        assert!(job.exceptions[0].stacktrace.contains("was lost"));
+        let second = state.schedule();
+        let other = if first == a { &b } else { &a };
+        assert_eq!(&second[0].taskmanager, other);
+        // Reports from the lost taskmanager no longer count.
+        let running = |tm: &str, state: &mut ClusterState| {
+            state.report(
+                tm,
+                WorkerReport {
+                    job_id: "j1".into(),
+                    state: JobState::Running,
+                    error: None,
+                    operators: vec![],
+                    restarts: 0,
+                },
+            )
+        };
+        running(&first, &mut state);
+        assert_eq!(state.job("j1").unwrap().state, JobState::Restarting);
+        running(other, &mut state);
+        assert_eq!(state.job("j1").unwrap().state, JobState::Running);
+        // No attempts left: losing the second taskmanager fails the job.
+        state.taskmanagers.get_mut(other).unwrap().last_heartbeat =
+            Instant::now() - Duration::from_secs(10);
+        state.expire_taskmanagers(Duration::from_secs(3));
+        assert_eq!(state.job("j1").unwrap().state, JobState::Failed);
+        assert_eq!(state.job("j1").unwrap().exceptions.len(), 2);
     }
 
     #[test]

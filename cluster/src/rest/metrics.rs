@@ -178,7 +178,7 @@ pub(super) async fn jobmanager(State(jm): State<Arc<JobManager>>) -> impl IntoRe
                 "counter",
                 "Restarts of the job after failures.",
                 &labels,
-                job.restarts as f64,
+                (job.restarts + job.worker_restarts) as f64,
             );
         }
         for job in &state.jobs {
