@@ -1,0 +1,5 @@
+//! Classifiers: [`LogisticRegression`].
+
+mod logistic_regression;
+
+pub use logistic_regression::{LogisticRegression, LogisticRegressionModel, LogisticRegressionModelData};
