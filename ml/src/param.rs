@@ -121,12 +121,21 @@ impl Params {
     ///
     /// # Errors
     /// [`Error::InvalidParam`] naming `stage` if the check fails.
-    pub fn set<T: Serialize>(&mut self, stage: &str, param: &Param<T>, value: T) -> Result<()> {
+    pub fn set<T: Serialize + DeserializeOwned + Sync>(
+        &mut self,
+        stage: &str,
+        param: &Param<T>,
+        value: T,
+    ) -> Result<()> {
         param
             .validate(&value)
             .map_err(|m| Error::param(stage, param.name, m))?;
         let json = serde_json::to_value(value)
             .map_err(|e| Error::param(stage, param.name, e.to_string()))?;
+        if json.is_null() && param.check_json(&json).is_err() {
+            // serde_json writes NaN and infinities as null: such a value could not be saved.
+            return Err(Error::param(stage, param.name, "must be finite (it is saved as JSON)"));
+        }
         self.values.insert(param.name.to_string(), json);
         Ok(())
     }
@@ -174,7 +183,7 @@ pub trait WithParams: Stage + Sized {
     /// # Errors
     /// [`Error::InvalidParam`] if the value fails the parameter's check, or if the
     /// parameter is not one of this stage's.
-    fn set<T: Serialize>(mut self, param: &Param<T>, value: T) -> Result<Self> {
+    fn set<T: Serialize + DeserializeOwned + Sync>(mut self, param: &Param<T>, value: T) -> Result<Self> {
         if !self.param_specs().iter().any(|s| s.name() == param.name) {
             return Err(Error::param(self.kind(), param.name, "not a param of this stage"));
         }

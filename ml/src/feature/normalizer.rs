@@ -8,8 +8,9 @@ use crate::stage::{stage_impl, Transformer};
 use crate::table::{Column, Table};
 
 /// Scales every vector of `inputCol` to unit `p`-norm (Flink ML's Normalizer, `p = 2` by
-/// default, `p >= 1`, `p = ∞` allowed). A zero vector stays zero. Sparse vectors stay
-/// sparse.
+/// default, `p >= 1`). Unlike Flink ML, `p` must be finite (params are saved as JSON, which
+/// has no infinity); a large `p` approaches the max norm. A zero vector stays zero. Sparse
+/// vectors stay sparse.
 ///
 /// ```
 /// use eddy_ml::feature::Normalizer;
@@ -30,10 +31,10 @@ stage_impl!(Normalizer, "Normalizer", [common::INPUT_COL, common::OUTPUT_COL, No
 impl Normalizer {
     /// The norm's `p`.
     pub const P: Param<f64> = Param::new("p", "The p norm value.", || 2.0, |p| {
-        if *p >= 1.0 {
+        if *p >= 1.0 && p.is_finite() {
             Ok(())
         } else {
-            Err(format!("must be at least 1, got {p}"))
+            Err(format!("must be a finite number >= 1, got {p}"))
         }
     });
 
@@ -49,8 +50,6 @@ fn norm(values: &[f64], p: f64) -> f64 {
         values.iter().map(|x| x.abs()).sum()
     } else if p == 2.0 {
         values.iter().map(|x| x * x).sum::<f64>().sqrt()
-    } else if p.is_infinite() {
-        values.iter().fold(0.0, |m, x| m.max(x.abs()))
     } else {
         values.iter().map(|x| x.abs().powf(p)).sum::<f64>().powf(1.0 / p)
     }

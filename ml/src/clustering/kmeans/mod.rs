@@ -211,6 +211,22 @@ impl KMeans {
         Ok(self.model(centroids))
     }
 
+    /// [`fit_dataset`](Self::fit_dataset) starting from the given centers.
+    ///
+    /// # Errors
+    /// As [`fit_from`](Self::fit_from), and the job's errors.
+    pub fn fit_dataset_from(
+        &self,
+        env: &eddy_dataset::ExecutionEnvironment,
+        input: &Table,
+        initial: DenseMatrix,
+    ) -> Result<KMeansModel> {
+        let m = self.features(input)?;
+        self.check_initial(&m, &initial)?;
+        let centroids = dataset::run(env, &m, initial, self.params.get(&Self::MAX_ITER))?;
+        Ok(self.model(centroids))
+    }
+
     fn check_initial(&self, m: &DenseMatrix, initial: &DenseMatrix) -> Result<()> {
         let k = self.params.get(&Self::K);
         if initial.dim != m.dim || initial.rows != k {
