@@ -9,7 +9,7 @@
 //! ml_pipeline evaluate --model-dir DIR --input TEST.csv
 //! ```
 //! `fit` assembles the named feature columns (default: every numeric column but the
-//! label), standardizes them (mean and sample std) and fits the classifier on 0/1 labels;
+//! label; a column that starts with numbers and then has text is an error, not skipped), standardizes them (mean and sample std) and fits the classifier on 0/1 labels;
 //! the fitted pipeline is saved to DIR. `predict` loads it (in a new process) and writes
 //! `prediction,probability` for every input row, in order. `evaluate` prints one JSON
 //! object with `areaUnderROC`, `areaUnderPR`, `ks` and `accuracy`. Bad input (a missing
@@ -130,12 +130,23 @@ fn fit(args: &FitArgs) -> eddy_ml::Result<()> {
     let table = eddy_ml::read_csv_with(input, &CsvReadOptions { numeric })?;
     let features: Vec<String> = match features {
         Some(f) => f.to_vec(),
-        None => table
-            .names()
-            .into_iter()
-            .filter(|n| *n != label && matches!(table.column(n), Ok(Column::Double(_))))
-            .map(str::to_string)
-            .collect(),
+        // Every numeric column but the label. A column whose first value is a number but
+        // a later one is not is a malformed feature, not a text column: it is an error.
+        None => {
+            let mut numeric = Vec::new();
+            for name in table.names() {
+                let looks_numeric = match table.column(name)? {
+                    Column::Double(_) => true,
+                    Column::Str(cells) => cells.first().is_some_and(|c| c.parse::<f64>().is_ok()),
+                    _ => false,
+                };
+                if name != label && looks_numeric {
+                    table.doubles(name)?;
+                    numeric.push(name.to_string());
+                }
+            }
+            numeric
+        }
     };
     if features.is_empty() {
         return Err(Error::Schema(format!(
