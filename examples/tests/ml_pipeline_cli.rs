@@ -24,7 +24,11 @@ fn path(p: &Path) -> &str {
 }
 
 fn ok(out: &Output) {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -32,11 +36,29 @@ fn fit_predict_evaluate_across_processes() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
     let train = train_file();
-    ok(&run(&["fit", "--input", path(&train), "--label", "label", "--reg", "0.01", "--model-dir", path(&model)]));
+    ok(&run(&[
+        "fit",
+        "--input",
+        path(&train),
+        "--label",
+        "label",
+        "--reg",
+        "0.01",
+        "--model-dir",
+        path(&model),
+    ]));
     assert!(model.join("metadata.json").exists());
 
     let pred = dir.path().join("pred.csv");
-    ok(&run(&["predict", "--model-dir", path(&model), "--input", path(&train), "--output", path(&pred)]));
+    ok(&run(&[
+        "predict",
+        "--model-dir",
+        path(&model),
+        "--input",
+        path(&train),
+        "--output",
+        path(&pred),
+    ]));
     let text = std::fs::read_to_string(&pred).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("prediction,probability"));
@@ -52,13 +74,24 @@ fn fit_predict_evaluate_across_processes() {
     let loaded = PipelineModel::load(&model).unwrap();
     let table = eddy_ml::read_csv(&train).unwrap();
     let out = loaded.transform(&table).unwrap();
-    let probabilities: Vec<f64> = out.matrix("eddy_probability").unwrap().iter_rows().map(|r| r[1]).collect();
+    let probabilities: Vec<f64> = out
+        .matrix("eddy_probability")
+        .unwrap()
+        .iter_rows()
+        .map(|r| r[1])
+        .collect();
     for ((prediction, p), q) in rows.iter().zip(&probabilities) {
         assert_eq!(p, q);
         assert_eq!(*prediction, if *q > 0.5 { 1.0 } else { 0.0 });
     }
 
-    let out = run(&["evaluate", "--model-dir", path(&model), "--input", path(&train)]);
+    let out = run(&[
+        "evaluate",
+        "--model-dir",
+        path(&model),
+        "--input",
+        path(&train),
+    ]);
     ok(&out);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1);
@@ -67,25 +100,65 @@ fn fit_predict_evaluate_across_processes() {
     let scored = eddy_ml::Table::new()
         .with_column("label", eddy_ml::Column::Double(labels.to_vec()))
         .unwrap()
-        .with_column("rawPrediction", eddy_ml::Column::Double(probabilities.clone()))
+        .with_column(
+            "rawPrediction",
+            eddy_ml::Column::Double(probabilities.clone()),
+        )
         .unwrap();
-    let want = eddy_ml::evaluation::BinaryClassificationEvaluator::new().metrics(&scored).unwrap();
-    assert_eq!(metrics["areaUnderROC"].as_f64().unwrap(), want.area_under_roc);
+    let want = eddy_ml::evaluation::BinaryClassificationEvaluator::new()
+        .metrics(&scored)
+        .unwrap();
+    assert_eq!(
+        metrics["areaUnderROC"].as_f64().unwrap(),
+        want.area_under_roc
+    );
     assert_eq!(metrics["areaUnderPR"].as_f64().unwrap(), want.area_under_pr);
     assert_eq!(metrics["ks"].as_f64().unwrap(), want.ks);
-    let correct = rows.iter().zip(labels).filter(|((p, _), l)| p == *l).count();
-    assert_eq!(metrics["accuracy"].as_f64().unwrap(), correct as f64 / 600.0);
-    assert!(want.area_under_roc > 0.8, "a useful model: {}", want.area_under_roc);
+    let correct = rows
+        .iter()
+        .zip(labels)
+        .filter(|((p, _), l)| p == *l)
+        .count();
+    assert_eq!(
+        metrics["accuracy"].as_f64().unwrap(),
+        correct as f64 / 600.0
+    );
+    assert!(
+        want.area_under_roc > 0.8,
+        "a useful model: {}",
+        want.area_under_roc
+    );
 
     // A subset of features and an L1 penalty fit too, and predict on a file without labels.
     let small = dir.path().join("small");
     ok(&run(&[
-        "fit", "--input", path(&train), "--label", "label", "--features", "x0,x2",
-        "--reg", "0.05", "--elastic-net", "1", "--max-iter", "50", "--model-dir", path(&small),
+        "fit",
+        "--input",
+        path(&train),
+        "--label",
+        "label",
+        "--features",
+        "x0,x2",
+        "--reg",
+        "0.05",
+        "--elastic-net",
+        "1",
+        "--max-iter",
+        "50",
+        "--model-dir",
+        path(&small),
     ]));
     let unlabelled = dir.path().join("test.csv");
     std::fs::write(&unlabelled, "x2,x0\n1.0,2.0\n-3,0\n").unwrap();
-    ok(&run(&["predict", "--model-dir", path(&small), "--input", path(&unlabelled), "--output", path(&pred)]));
+    ok(&run(&[
+        "predict",
+        "--model-dir",
+        path(&small),
+        "--input",
+        path(&unlabelled),
+        "--output",
+        path(&pred),
+    ]));
     assert_eq!(std::fs::read_to_string(&pred).unwrap().lines().count(), 3);
 }
 
@@ -94,49 +167,133 @@ fn bad_input_fails_with_one_line_and_exit_2_and_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
     let train = train_file();
-    ok(&run(&["fit", "--input", path(&train), "--label", "label", "--model-dir", path(&model)]));
+    ok(&run(&[
+        "fit",
+        "--input",
+        path(&train),
+        "--label",
+        "label",
+        "--model-dir",
+        path(&model),
+    ]));
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "x0,x1,x2,x3,x4,label\n1,2,3,4,5,1\n1,2,oops,4,5,0\n").unwrap();
     let text_only = dir.path().join("text.csv");
     std::fs::write(&text_only, "name,label\na,1\nb,0\n").unwrap();
     let future = dir.path().join("future");
-    ok(&run(&["fit", "--input", path(&train), "--label", "label", "--model-dir", path(&future)]));
+    ok(&run(&[
+        "fit",
+        "--input",
+        path(&train),
+        "--label",
+        "label",
+        "--model-dir",
+        path(&future),
+    ]));
     let meta = future.join("metadata.json");
-    let text = std::fs::read_to_string(&meta).unwrap().replace("\"formatVersion\": 1", "\"formatVersion\": 2");
+    let text = std::fs::read_to_string(&meta)
+        .unwrap()
+        .replace("\"formatVersion\": 1", "\"formatVersion\": 2");
     std::fs::write(&meta, text).unwrap();
     let out_model = dir.path().join("never");
     let pred = dir.path().join("pred.csv");
     let cases: Vec<(Vec<&str>, String)> = vec![
         (
-            vec!["fit", "--input", path(&train), "--label", "y", "--model-dir", path(&out_model)],
+            vec![
+                "fit",
+                "--input",
+                path(&train),
+                "--label",
+                "y",
+                "--model-dir",
+                path(&out_model),
+            ],
             format!("{}:1: column 'y': column not found", train.display()),
         ),
         (
-            vec!["fit", "--input", path(&bad), "--label", "label", "--features", "x1,x2", "--model-dir", path(&out_model)],
+            vec![
+                "fit",
+                "--input",
+                path(&bad),
+                "--label",
+                "label",
+                "--features",
+                "x1,x2",
+                "--model-dir",
+                path(&out_model),
+            ],
             format!("{}:3: column 'x2': 'oops' is not numeric", bad.display()),
         ),
         (
-            vec!["fit", "--input", path(&bad), "--label", "label", "--model-dir", path(&out_model)],
+            vec![
+                "fit",
+                "--input",
+                path(&bad),
+                "--label",
+                "label",
+                "--model-dir",
+                path(&out_model),
+            ],
             format!("{}:3: column 'x2': 'oops' is not numeric", bad.display()),
         ),
         (
-            vec!["fit", "--input", path(&text_only), "--label", "label", "--model-dir", path(&out_model)],
+            vec![
+                "fit",
+                "--input",
+                path(&text_only),
+                "--label",
+                "label",
+                "--model-dir",
+                path(&out_model),
+            ],
             "no numeric feature columns".to_string(),
         ),
         (
-            vec!["predict", "--model-dir", path(&model), "--input", path(&bad), "--output", path(&pred)],
+            vec![
+                "predict",
+                "--model-dir",
+                path(&model),
+                "--input",
+                path(&bad),
+                "--output",
+                path(&pred),
+            ],
             format!("{}:3: column 'x2': 'oops' is not numeric", bad.display()),
         ),
         (
-            vec!["predict", "--model-dir", path(&future), "--input", path(&train), "--output", path(&pred)],
+            vec![
+                "predict",
+                "--model-dir",
+                path(&future),
+                "--input",
+                path(&train),
+                "--output",
+                path(&pred),
+            ],
             "model format version 2 is not supported (this build reads version 1)".to_string(),
         ),
         (
-            vec!["evaluate", "--model-dir", path(&future), "--input", path(&train)],
+            vec![
+                "evaluate",
+                "--model-dir",
+                path(&future),
+                "--input",
+                path(&train),
+            ],
             "model format version 2 is not supported".to_string(),
         ),
         (
-            vec!["fit", "--input", path(&train), "--label", "label", "--algorithm", "knn", "--model-dir", path(&out_model)],
+            vec![
+                "fit",
+                "--input",
+                path(&train),
+                "--label",
+                "label",
+                "--algorithm",
+                "knn",
+                "--model-dir",
+                path(&out_model),
+            ],
             "not implemented yet".to_string(),
         ),
     ];
@@ -147,6 +304,9 @@ fn bad_input_fails_with_one_line_and_exit_2_and_no_output() {
         assert!(stderr.contains(&want), "{args:?}: {stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
         assert!(out.stdout.is_empty());
-        assert!(!out_model.exists() && !pred.exists(), "{args:?} left output");
+        assert!(
+            !out_model.exists() && !pred.exists(),
+            "{args:?} left output"
+        );
     }
 }

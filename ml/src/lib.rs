@@ -61,4 +61,6 @@ pub use param::{Param, Params, WithParams};
 pub use persist::{load_stage, LoadedStage};
 pub use pipeline::{Pipeline, PipelineModel, PipelineStage};
 pub use stage::{AlgoOperator, DynEstimator, Estimator, Loadable, Model, Stage, Transformer};
-pub use table::{format_f64, read_csv, read_csv_with, write_csv, Column, CsvReadOptions, DenseMatrix, Table};
+pub use table::{
+    format_f64, read_csv, read_csv_with, write_csv, Column, CsvReadOptions, DenseMatrix, Table,
+};

@@ -134,7 +134,11 @@ impl Params {
             .map_err(|e| Error::param(stage, param.name, e.to_string()))?;
         if json.is_null() && param.check_json(&json).is_err() {
             // serde_json writes NaN and infinities as null: such a value could not be saved.
-            return Err(Error::param(stage, param.name, "must be finite (it is saved as JSON)"));
+            return Err(Error::param(
+                stage,
+                param.name,
+                "must be finite (it is saved as JSON)",
+            ));
         }
         self.values.insert(param.name.to_string(), json);
         Ok(())
@@ -158,7 +162,11 @@ impl Params {
     ///
     /// # Errors
     /// [`Error::InvalidParam`] for an unknown name, a wrong type or an invalid value.
-    pub fn from_json(stage: &str, specs: &[&'static dyn ParamSpec], json: &Value) -> Result<Params> {
+    pub fn from_json(
+        stage: &str,
+        specs: &[&'static dyn ParamSpec],
+        json: &Value,
+    ) -> Result<Params> {
         let object = json
             .as_object()
             .ok_or_else(|| Error::param(stage, "*", "params must be a JSON object"))?;
@@ -166,7 +174,11 @@ impl Params {
         for (name, value) in object {
             let spec = specs.iter().find(|s| s.name() == name).ok_or_else(|| {
                 let known: Vec<&str> = specs.iter().map(|s| s.name()).collect();
-                Error::param(stage, name, format!("unknown param (known: {})", known.join(", ")))
+                Error::param(
+                    stage,
+                    name,
+                    format!("unknown param (known: {})", known.join(", ")),
+                )
             })?;
             spec.check_json(value)
                 .map_err(|m| Error::param(stage, name, m))?;
@@ -183,9 +195,17 @@ pub trait WithParams: Stage + Sized {
     /// # Errors
     /// [`Error::InvalidParam`] if the value fails the parameter's check, or if the
     /// parameter is not one of this stage's.
-    fn set<T: Serialize + DeserializeOwned + Sync>(mut self, param: &Param<T>, value: T) -> Result<Self> {
+    fn set<T: Serialize + DeserializeOwned + Sync>(
+        mut self,
+        param: &Param<T>,
+        value: T,
+    ) -> Result<Self> {
         if !self.param_specs().iter().any(|s| s.name() == param.name) {
-            return Err(Error::param(self.kind(), param.name, "not a param of this stage"));
+            return Err(Error::param(
+                self.kind(),
+                param.name,
+                "not a param of this stage",
+            ));
         }
         let kind = self.kind();
         self.params_mut().set(kind, param, value)?;
@@ -208,6 +228,7 @@ pub mod checks {
     }
 
     /// A non-empty name (of a column).
+    #[allow(clippy::ptr_arg)] // the signature a `Param<String>` check must have
     pub fn non_empty(v: &String) -> Result<(), String> {
         if v.is_empty() {
             Err("must not be empty".into())
@@ -258,17 +279,33 @@ pub mod common {
     use super::{checks, Param};
 
     /// The input features column (a vector).
-    pub const FEATURES_COL: Param<String> =
-        Param::new("featuresCol", "Features column name.", || "features".into(), checks::non_empty);
+    pub const FEATURES_COL: Param<String> = Param::new(
+        "featuresCol",
+        "Features column name.",
+        || "features".into(),
+        checks::non_empty,
+    );
     /// The label column (numbers; 0/1 for binary classifiers).
-    pub const LABEL_COL: Param<String> =
-        Param::new("labelCol", "Label column name.", || "label".into(), checks::non_empty);
+    pub const LABEL_COL: Param<String> = Param::new(
+        "labelCol",
+        "Label column name.",
+        || "label".into(),
+        checks::non_empty,
+    );
     /// An optional weight column.
-    pub const WEIGHT_COL: Param<Option<String>> =
-        Param::new("weightCol", "Weight column name (none: every row weighs 1).", || None, checks::any);
+    pub const WEIGHT_COL: Param<Option<String>> = Param::new(
+        "weightCol",
+        "Weight column name (none: every row weighs 1).",
+        || None,
+        checks::any,
+    );
     /// The prediction column written by models.
-    pub const PREDICTION_COL: Param<String> =
-        Param::new("predictionCol", "Prediction column name.", || "prediction".into(), checks::non_empty);
+    pub const PREDICTION_COL: Param<String> = Param::new(
+        "predictionCol",
+        "Prediction column name.",
+        || "prediction".into(),
+        checks::non_empty,
+    );
     /// The raw prediction (probability or score) column written by classifiers.
     pub const RAW_PREDICTION_COL: Param<String> = Param::new(
         "rawPredictionCol",
@@ -277,22 +314,43 @@ pub mod common {
         checks::non_empty,
     );
     /// The input column of a feature transformer.
-    pub const INPUT_COL: Param<String> =
-        Param::new("inputCol", "Input column name.", || "input".into(), checks::non_empty);
+    pub const INPUT_COL: Param<String> = Param::new(
+        "inputCol",
+        "Input column name.",
+        || "input".into(),
+        checks::non_empty,
+    );
     /// The output column of a feature transformer.
-    pub const OUTPUT_COL: Param<String> =
-        Param::new("outputCol", "Output column name.", || "output".into(), checks::non_empty);
+    pub const OUTPUT_COL: Param<String> = Param::new(
+        "outputCol",
+        "Output column name.",
+        || "output".into(),
+        checks::non_empty,
+    );
     /// Maximum iterations.
-    pub const MAX_ITER: Param<usize> =
-        Param::new("maxIter", "Maximum number of iterations.", || 20, checks::at_least_one);
+    pub const MAX_ITER: Param<usize> = Param::new(
+        "maxIter",
+        "Maximum number of iterations.",
+        || 20,
+        checks::at_least_one,
+    );
     /// Random seed. Flink ML's default is a hash of the class name; ours is a constant, so
     /// unseeded runs are reproducible too.
     pub const SEED: Param<u64> = Param::new("seed", "The random seed.", || 0x5eed, checks::any);
     /// Convergence tolerance.
-    pub const TOL: Param<f64> =
-        Param::new("tol", "Convergence tolerance for iterative algorithms.", || 1e-6, checks::non_negative);
+    pub const TOL: Param<f64> = Param::new(
+        "tol",
+        "Convergence tolerance for iterative algorithms.",
+        || 1e-6,
+        checks::non_negative,
+    );
     /// Regularization strength.
-    pub const REG: Param<f64> = Param::new("reg", "Regularization parameter.", || 0.0, checks::non_negative);
+    pub const REG: Param<f64> = Param::new(
+        "reg",
+        "Regularization parameter.",
+        || 0.0,
+        checks::non_negative,
+    );
     /// Elastic net mixing: 0 is L2, 1 is L1.
     pub const ELASTIC_NET: Param<f64> = Param::new(
         "elasticNet",
@@ -301,8 +359,12 @@ pub mod common {
         checks::unit_interval,
     );
     /// SGD learning rate.
-    pub const LEARNING_RATE: Param<f64> =
-        Param::new("learningRate", "Learning rate of optimization method.", || 0.1, checks::positive);
+    pub const LEARNING_RATE: Param<f64> = Param::new(
+        "learningRate",
+        "Learning rate of optimization method.",
+        || 0.1,
+        checks::positive,
+    );
     /// SGD global batch size.
     pub const GLOBAL_BATCH_SIZE: Param<usize> = Param::new(
         "globalBatchSize",

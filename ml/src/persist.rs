@@ -57,7 +57,10 @@ pub(crate) fn write_stage_files(
         eddy_version: env!("CARGO_PKG_VERSION").to_string(),
         params: params.to_json(specs),
     };
-    write_json(&dir.join(METADATA_FILE), &serde_json::to_value(&metadata).unwrap_or(Value::Null))?;
+    write_json(
+        &dir.join(METADATA_FILE),
+        &serde_json::to_value(&metadata).unwrap_or(Value::Null),
+    )?;
     if let Some(data) = data {
         write_json(&dir.join(DATA_FILE), &data)?;
     }
@@ -150,10 +153,12 @@ pub(crate) fn read_data(dir: &Path) -> Result<Option<Value>> {
         return Ok(None);
     }
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    serde_json::from_str(&text).map(Some).map_err(|e| Error::Format {
-        path,
-        message: format!("malformed model data: {e}"),
-    })
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| Error::Format {
+            path,
+            message: format!("malformed model data: {e}"),
+        })
 }
 
 /// Loads a stage of type `T` from `dir`, checking kind, version and params.

@@ -75,7 +75,8 @@ impl Pipeline {
 
     /// Appends a transformer (or a fitted model).
     pub fn add_transformer(mut self, stage: impl Transformer) -> Self {
-        self.stages.push(PipelineStage::Transformer(Arc::new(stage)));
+        self.stages
+            .push(PipelineStage::Transformer(Arc::new(stage)));
         self
     }
 
@@ -112,7 +113,10 @@ impl Stage for Pipeline {
     }
     fn write_to(&self, dir: &Path) -> Result<()> {
         persist::write_stage_files(self.kind(), &[], &self.params, None, dir)?;
-        write_stages(dir, self.stages.iter().map(|s| move |d: &Path| s.write_to(d)))
+        write_stages(
+            dir,
+            self.stages.iter().map(|s| move |d: &Path| s.write_to(d)),
+        )
     }
 }
 
@@ -226,7 +230,10 @@ impl Stage for PipelineModel {
     }
     fn write_to(&self, dir: &Path) -> Result<()> {
         persist::write_stage_files(self.kind(), &[], &self.params, None, dir)?;
-        write_stages(dir, self.stages.iter().map(|s| move |d: &Path| s.write_to(d)))
+        write_stages(
+            dir,
+            self.stages.iter().map(|s| move |d: &Path| s.write_to(d)),
+        )
     }
 }
 

@@ -53,7 +53,13 @@ pub trait Stage: Send + Sync + 'static {
     /// # Errors
     /// [`Error::Io`](crate::Error::Io) if a file cannot be written.
     fn write_to(&self, dir: &Path) -> Result<()> {
-        crate::persist::write_stage_files(self.kind(), self.param_specs(), self.params(), self.model_data()?, dir)
+        crate::persist::write_stage_files(
+            self.kind(),
+            self.param_specs(),
+            self.params(),
+            self.model_data()?,
+            dir,
+        )
     }
 
     /// Saves the stage to directory `dir` (replacing what is there), atomically: the files

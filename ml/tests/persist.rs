@@ -10,12 +10,19 @@ use eddy_ml::evaluation::BinaryClassificationEvaluator;
 use eddy_ml::feature::{MaxAbsScaler, MinMaxScaler, Normalizer, StandardScaler, VectorAssembler};
 use eddy_ml::param::common;
 use eddy_ml::{
-    load_stage, AlgoOperator, Column, DenseMatrix, Estimator, Loadable, LoadedStage, Pipeline, PipelineModel, Stage,
-    Table, Transformer, WithParams,
+    load_stage, AlgoOperator, Column, DenseMatrix, Estimator, Loadable, LoadedStage, Pipeline,
+    PipelineModel, Stage, Table, Transformer, WithParams,
 };
 
 fn data() -> Table {
-    let x = DenseMatrix::from_rows(&[vec![1.0, 2.0], vec![2.0, 0.5], vec![8.0, 9.0], vec![9.5, 7.0], vec![0.3, 1.0]]).unwrap();
+    let x = DenseMatrix::from_rows(&[
+        vec![1.0, 2.0],
+        vec![2.0, 0.5],
+        vec![8.0, 9.0],
+        vec![9.5, 7.0],
+        vec![0.3, 1.0],
+    ])
+    .unwrap();
     Table::new()
         .with_column("input", Column::Matrix(x.clone()))
         .unwrap()
@@ -34,7 +41,10 @@ fn round_trip<T: Transformer + Loadable>(stage: &T) {
     let t = data();
     let want = stage.transform(&t).unwrap();
     assert_eq!(typed.transform(&t).unwrap(), want, "{}", stage.kind());
-    assert_eq!(typed.params().to_json(typed.param_specs()), stage.params().to_json(stage.param_specs()));
+    assert_eq!(
+        typed.params().to_json(typed.param_specs()),
+        stage.params().to_json(stage.param_specs())
+    );
     match load_stage(&path).unwrap() {
         LoadedStage::Transformer(t2) => assert_eq!(t2.transform(&t).unwrap(), want),
         _ => panic!("{} did not load as a transformer", stage.kind()),
@@ -44,12 +54,37 @@ fn round_trip<T: Transformer + Loadable>(stage: &T) {
 #[test]
 fn every_model_round_trips() {
     let t = data();
-    round_trip(&StandardScaler::new().set(&StandardScaler::WITH_MEAN, true).unwrap().fit(&t).unwrap());
-    round_trip(&MinMaxScaler::new().set(&MinMaxScaler::MIN, -1.0).unwrap().fit(&t).unwrap());
+    round_trip(
+        &StandardScaler::new()
+            .set(&StandardScaler::WITH_MEAN, true)
+            .unwrap()
+            .fit(&t)
+            .unwrap(),
+    );
+    round_trip(
+        &MinMaxScaler::new()
+            .set(&MinMaxScaler::MIN, -1.0)
+            .unwrap()
+            .fit(&t)
+            .unwrap(),
+    );
     round_trip(&MaxAbsScaler::new().fit(&t).unwrap());
     round_trip(&Normalizer::new().set(&Normalizer::P, 3.0).unwrap());
-    round_trip(&VectorAssembler::new().set(&VectorAssembler::INPUT_COLS, vec!["label".into(), "input".into()]).unwrap());
-    round_trip(&KMeans::new().set(&KMeans::INIT_MODE, "k-means||".into()).unwrap().fit(&t).unwrap());
+    round_trip(
+        &VectorAssembler::new()
+            .set(
+                &VectorAssembler::INPUT_COLS,
+                vec!["label".into(), "input".into()],
+            )
+            .unwrap(),
+    );
+    round_trip(
+        &KMeans::new()
+            .set(&KMeans::INIT_MODE, "k-means||".into())
+            .unwrap()
+            .fit(&t)
+            .unwrap(),
+    );
     round_trip(
         &LogisticRegression::new()
             .set(&LogisticRegression::SOLVER, "lbfgs".into())
@@ -67,9 +102,17 @@ fn estimators_and_pipelines_round_trip_and_refit_alike() {
     let pipeline = || {
         Pipeline::new()
             .add_estimator(
-                StandardScaler::new().set(&common::OUTPUT_COL, "scaled".into()).unwrap(),
+                StandardScaler::new()
+                    .set(&common::OUTPUT_COL, "scaled".into())
+                    .unwrap(),
             )
-            .add_estimator(KMeans::new().set(&common::FEATURES_COL, "scaled".into()).unwrap().set(&KMeans::SEED, 9).unwrap())
+            .add_estimator(
+                KMeans::new()
+                    .set(&common::FEATURES_COL, "scaled".into())
+                    .unwrap()
+                    .set(&KMeans::SEED, 9)
+                    .unwrap(),
+            )
     };
     let dir = tempfile::tempdir().unwrap();
     pipeline().save(&dir.path().join("p")).unwrap();
@@ -83,11 +126,17 @@ fn estimators_and_pipelines_round_trip_and_refit_alike() {
     b.save(&dir.path().join("m")).unwrap();
     let m = PipelineModel::load(dir.path().join("m")).unwrap();
     assert_eq!(m.transform(&t).unwrap(), b.transform(&t).unwrap());
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 2, "no temporary directories left: {names:?}");
 
     let evaluator = BinaryClassificationEvaluator::new()
-        .set(&BinaryClassificationEvaluator::METRICS_NAMES, vec!["ks".into()])
+        .set(
+            &BinaryClassificationEvaluator::METRICS_NAMES,
+            vec!["ks".into()],
+        )
         .unwrap()
         .set(&common::RAW_PREDICTION_COL, "label".into())
         .unwrap();
@@ -104,7 +153,8 @@ fn estimators_and_pipelines_round_trip_and_refit_alike() {
 
 fn edit_metadata(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let path = dir.join("metadata.json");
-    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     edit(&mut v);
     std::fs::write(&path, v.to_string()).unwrap();
 }
@@ -151,27 +201,47 @@ fn bad_saved_params_and_foreign_directories_are_refused() {
 
     edit_metadata(&path, |v| v["params"]["k"] = serde_json::json!(0));
     let e = KMeans::load(&path).unwrap_err().to_string();
-    assert_eq!(e, "KMeans: invalid value for param 'k': must be at least 1, got 0");
+    assert_eq!(
+        e,
+        "KMeans: invalid value for param 'k': must be at least 1, got 0"
+    );
 
     edit_metadata(&path, |v| v["params"]["k"] = serde_json::json!("three"));
     let e = KMeans::load(&path).unwrap_err().to_string();
-    assert!(e.starts_with("KMeans: invalid value for param 'k': \"three\" has the wrong type"), "{e}");
+    assert!(
+        e.starts_with("KMeans: invalid value for param 'k': \"three\" has the wrong type"),
+        "{e}"
+    );
 
     edit_metadata(&path, |v| {
         v["params"]["k"] = serde_json::json!(2);
         v["params"]["clusters"] = serde_json::json!(2);
     });
     let e = KMeans::load(&path).unwrap_err().to_string();
-    assert!(e.contains("'clusters': unknown param (known: featuresCol"), "{e}");
+    assert!(
+        e.contains("'clusters': unknown param (known: featuresCol"),
+        "{e}"
+    );
 
     edit_metadata(&path, |v| v["formatVersion"] = serde_json::json!(2));
     let e = load_stage(&path).err().unwrap().to_string();
-    assert!(e.ends_with("metadata.json: model format version 2 is not supported (this build reads version 1)"), "{e}");
+    assert!(
+        e.ends_with(
+            "metadata.json: model format version 2 is not supported (this build reads version 1)"
+        ),
+        "{e}"
+    );
 
     StandardScaler::new().save(&path).unwrap();
     let e = KMeans::load(&path).unwrap_err().to_string();
-    assert!(e.ends_with("metadata.json: holds a StandardScaler, not a KMeans"), "{e}");
+    assert!(
+        e.ends_with("metadata.json: holds a StandardScaler, not a KMeans"),
+        "{e}"
+    );
 
-    let e = load_stage(dir.path().join("nothing")).err().unwrap().to_string();
+    let e = load_stage(dir.path().join("nothing"))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("not a saved model or stage directory"), "{e}");
 }

@@ -18,12 +18,18 @@ fn matrix_strategy() -> impl Strategy<Value = DenseMatrix> {
 }
 
 fn table(m: &DenseMatrix, col: &str) -> Table {
-    Table::new().with_column(col, Column::Matrix(m.clone())).unwrap()
+    Table::new()
+        .with_column(col, Column::Matrix(m.clone()))
+        .unwrap()
 }
 
 /// Naive Lloyd: assign each point to the first nearest center, move each center to the
 /// mean of its points (or leave it), stop early when nothing moves.
-fn reference_lloyd(points: &DenseMatrix, mut centers: Vec<Vec<f64>>, max_iter: usize) -> Vec<Vec<f64>> {
+fn reference_lloyd(
+    points: &DenseMatrix,
+    mut centers: Vec<Vec<f64>>,
+    max_iter: usize,
+) -> Vec<Vec<f64>> {
     for _ in 0..max_iter {
         let mut sums = vec![vec![0.0; points.dim]; centers.len()];
         let mut counts = vec![0usize; centers.len()];

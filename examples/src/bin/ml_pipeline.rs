@@ -187,13 +187,21 @@ fn fit(args: &FitArgs) -> eddy_ml::Result<()> {
 fn load(model_dir: &PathBuf) -> eddy_ml::Result<(PipelineModel, Vec<String>, String)> {
     let model = PipelineModel::load(model_dir)?;
     let stage = |kind: &str| {
-        model.stages().iter().find(|s| s.kind() == kind).ok_or_else(|| Error::Format {
-            path: model_dir.clone(),
-            message: format!("not an ml_pipeline model (it has no {kind})"),
-        })
+        model
+            .stages()
+            .iter()
+            .find(|s| s.kind() == kind)
+            .ok_or_else(|| Error::Format {
+                path: model_dir.clone(),
+                message: format!("not an ml_pipeline model (it has no {kind})"),
+            })
     };
-    let features = stage("VectorAssembler")?.params().get(&VectorAssembler::INPUT_COLS);
-    let label = stage("LogisticRegressionModel")?.params().get(&common::LABEL_COL);
+    let features = stage("VectorAssembler")?
+        .params()
+        .get(&VectorAssembler::INPUT_COLS);
+    let label = stage("LogisticRegressionModel")?
+        .params()
+        .get(&common::LABEL_COL);
     Ok((model, features, label))
 }
 
@@ -205,7 +213,11 @@ fn predict(model_dir: &PathBuf, input: &PathBuf, output: &PathBuf) -> eddy_ml::R
     let (model, features, _) = load(model_dir)?;
     let table = read_input(input, features)?;
     let out = model.transform(&table)?;
-    let prediction: Vec<String> = out.doubles(PREDICTION)?.iter().map(|p| format!("{p:.0}")).collect();
+    let prediction: Vec<String> = out
+        .doubles(PREDICTION)?
+        .iter()
+        .map(|p| format!("{p:.0}"))
+        .collect();
     let probability: Vec<f64> = out.matrix(RAW)?.iter_rows().map(|r| r[1]).collect();
     let result = Table::new()
         .with_column("prediction", Column::Str(prediction))?
@@ -224,7 +236,11 @@ fn evaluate(model_dir: &PathBuf, input: &PathBuf) -> eddy_ml::Result<String> {
         .metrics(&out)?;
     let labels = out.doubles(&label)?;
     let predictions = out.doubles(PREDICTION)?;
-    let correct = labels.iter().zip(predictions).filter(|(l, p)| l == p).count();
+    let correct = labels
+        .iter()
+        .zip(predictions)
+        .filter(|(l, p)| l == p)
+        .count();
     let accuracy = correct as f64 / labels.len().max(1) as f64;
     let json = serde_json::json!({
         "areaUnderROC": finite(metrics.area_under_roc),

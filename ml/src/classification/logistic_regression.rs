@@ -54,38 +54,47 @@ pub struct LogisticRegressionModel {
     data: LogisticRegressionModelData,
 }
 
-stage_impl!(LogisticRegression, "LogisticRegression", [
-            common::FEATURES_COL,
-            common::LABEL_COL,
-            common::WEIGHT_COL,
-            common::PREDICTION_COL,
-            common::RAW_PREDICTION_COL,
-            common::MAX_ITER,
-            common::REG,
-            common::ELASTIC_NET,
-            common::LEARNING_RATE,
-            common::GLOBAL_BATCH_SIZE,
-            common::TOL,
-            LogisticRegression::MULTI_CLASS,
-            LogisticRegression::SOLVER,
-            LogisticRegression::FIT_INTERCEPT,
-        ]);
-stage_impl!(LogisticRegressionModel, "LogisticRegressionModel", [
-            common::FEATURES_COL,
-            common::LABEL_COL,
-            common::WEIGHT_COL,
-            common::PREDICTION_COL,
-            common::RAW_PREDICTION_COL,
-            common::MAX_ITER,
-            common::REG,
-            common::ELASTIC_NET,
-            common::LEARNING_RATE,
-            common::GLOBAL_BATCH_SIZE,
-            common::TOL,
-            LogisticRegression::MULTI_CLASS,
-            LogisticRegression::SOLVER,
-            LogisticRegression::FIT_INTERCEPT,
-        ], data);
+stage_impl!(
+    LogisticRegression,
+    "LogisticRegression",
+    [
+        common::FEATURES_COL,
+        common::LABEL_COL,
+        common::WEIGHT_COL,
+        common::PREDICTION_COL,
+        common::RAW_PREDICTION_COL,
+        common::MAX_ITER,
+        common::REG,
+        common::ELASTIC_NET,
+        common::LEARNING_RATE,
+        common::GLOBAL_BATCH_SIZE,
+        common::TOL,
+        LogisticRegression::MULTI_CLASS,
+        LogisticRegression::SOLVER,
+        LogisticRegression::FIT_INTERCEPT,
+    ]
+);
+stage_impl!(
+    LogisticRegressionModel,
+    "LogisticRegressionModel",
+    [
+        common::FEATURES_COL,
+        common::LABEL_COL,
+        common::WEIGHT_COL,
+        common::PREDICTION_COL,
+        common::RAW_PREDICTION_COL,
+        common::MAX_ITER,
+        common::REG,
+        common::ELASTIC_NET,
+        common::LEARNING_RATE,
+        common::GLOBAL_BATCH_SIZE,
+        common::TOL,
+        LogisticRegression::MULTI_CLASS,
+        LogisticRegression::SOLVER,
+        LogisticRegression::FIT_INTERCEPT,
+    ],
+    data
+);
 
 impl LogisticRegression {
     /// `auto` or `binomial` (`multinomial` is not supported yet).
@@ -96,7 +105,9 @@ impl LogisticRegression {
         |v| match v.as_str() {
             "auto" | "binomial" => Ok(()),
             "multinomial" => Err("multinomial logistic regression is not supported yet".into()),
-            o => Err(format!("must be 'auto', 'binomial' or 'multinomial', got '{o}'")),
+            o => Err(format!(
+                "must be 'auto', 'binomial' or 'multinomial', got '{o}'"
+            )),
         },
     );
     /// `sgd` (Flink ML's) or `lbfgs`.
@@ -133,7 +144,12 @@ struct Examples<'a> {
 impl Examples<'_> {
     /// Summed loss, summed weight, and summed gradient (into `grad`: coefficients, then
     /// the intercept if `grad` is one longer) over rows `range`, in parallel.
-    fn loss_grad(&self, params: &[f64], range: std::ops::Range<usize>, grad: &mut [f64]) -> (f64, f64) {
+    fn loss_grad(
+        &self,
+        params: &[f64],
+        range: std::ops::Range<usize>,
+        grad: &mut [f64],
+    ) -> (f64, f64) {
         let dim = self.x.dim;
         let intercept = params.len() > dim;
         let rows_per_chunk = chunk_rows(dim).max(64);
@@ -143,23 +159,31 @@ impl Examples<'_> {
             .map(|&s| {
                 let e = (s + rows_per_chunk).min(range.end);
                 let mut g = vec![0.0; params.len()];
-                let (mut loss, mut weight) = (0.0, 0.0);
                 let beta = &params[..dim];
                 let b = if intercept { params[dim] } else { 0.0 };
-                for i in s..e {
-                    let x = self.x.row(i);
-                    let margin = kernels::dot(x, beta) + b;
-                    let wi = self.w.map_or(1.0, |w| w[i]);
-                    let yi = self.y[i];
-                    // loss = log(1 + e^m) - y·m; d/dm = sigmoid(m) - y.
-                    loss += wi * (kernels::log1p_exp(margin) - yi * margin);
-                    let r = wi * (kernels::sigmoid(margin) - yi);
-                    kernels::axpy(r, x, &mut g[..dim]);
-                    if intercept {
-                        g[dim] += r;
+                let (loss, weight) = kernels::dispatch(|| {
+                    let (mut loss, mut weight) = (0.0, 0.0);
+                    for i in s..e {
+                        let x = self.x.row(i);
+                        let margin = kernels::dot(x, beta) + b;
+                        let wi = self.w.map_or(1.0, |w| w[i]);
+                        let yi = self.y[i];
+                        // loss = log(1 + e^m) - y·m; d/dm = sigmoid(m) - y. One exp for both.
+                        let e = (-margin.abs()).exp();
+                        let log1p_exp = margin.max(0.0) + e.ln_1p();
+                        let sigmoid = if margin >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+                        loss += wi * (log1p_exp - yi * margin);
+                        let r = wi * (sigmoid - yi);
+                        for (gj, xj) in g[..dim].iter_mut().zip(x) {
+                            *gj += r * xj;
+                        }
+                        if intercept {
+                            g[dim] += r;
+                        }
+                        weight += wi;
                     }
-                    weight += wi;
-                }
+                    (loss, weight)
+                });
                 (loss, weight, g)
             })
             .collect();
@@ -191,7 +215,9 @@ impl LogisticRegression {
             None => None,
         };
         if x.rows == 0 {
-            return Err(Error::Data("LogisticRegression: the training set is empty".into()));
+            return Err(Error::Data(
+                "LogisticRegression: the training set is empty".into(),
+            ));
         }
         Ok(Examples { x, y, w })
     }
@@ -235,7 +261,12 @@ impl Estimator for LogisticRegression {
                     ..lbfgs::Options::default()
                 };
                 let s = lbfgs::minimize(objective, vec![0.0; n_params], &options);
-                tracing::debug!(iterations = s.iterations, converged = s.converged, value = s.value, "L-BFGS done");
+                tracing::debug!(
+                    iterations = s.iterations,
+                    converged = s.converged,
+                    value = s.value,
+                    "L-BFGS done"
+                );
                 s.x
             }
             _ => {
@@ -296,7 +327,12 @@ impl Transformer for LogisticRegressionModel {
     fn transform(&self, input: &Table) -> Result<Table> {
         let col = self.params.get(&common::FEATURES_COL);
         let x = input.matrix(&col)?;
-        crate::feature::check_dim("LogisticRegressionModel", &col, x.dim, self.data.coefficient.len())?;
+        crate::feature::check_dim(
+            "LogisticRegressionModel",
+            &col,
+            x.dim,
+            self.data.coefficient.len(),
+        )?;
         let mut probability = vec![0.0; x.rows];
         let dim = x.dim.max(1);
         let rows = chunk_rows(dim);
@@ -309,9 +345,14 @@ impl Transformer for LogisticRegressionModel {
                 }
             });
         if x.dim == 0 {
-            probability.iter_mut().for_each(|p| *p = kernels::sigmoid(self.data.intercept));
+            probability
+                .iter_mut()
+                .for_each(|p| *p = kernels::sigmoid(self.data.intercept));
         }
-        let prediction = probability.iter().map(|p| if *p > 0.5 { 1.0 } else { 0.0 }).collect();
+        let prediction = probability
+            .iter()
+            .map(|p| if *p > 0.5 { 1.0 } else { 0.0 })
+            .collect();
         let raw = DenseMatrix {
             rows: x.rows,
             dim: 2,
@@ -319,7 +360,13 @@ impl Transformer for LogisticRegressionModel {
         };
         input
             .clone()
-            .with_column(&self.params.get(&common::PREDICTION_COL), Column::Double(prediction))?
-            .with_column(&self.params.get(&common::RAW_PREDICTION_COL), Column::Matrix(raw))
+            .with_column(
+                &self.params.get(&common::PREDICTION_COL),
+                Column::Double(prediction),
+            )?
+            .with_column(
+                &self.params.get(&common::RAW_PREDICTION_COL),
+                Column::Matrix(raw),
+            )
     }
 }

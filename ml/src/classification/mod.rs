@@ -2,4 +2,6 @@
 
 mod logistic_regression;
 
-pub use logistic_regression::{LogisticRegression, LogisticRegressionModel, LogisticRegressionModelData};
+pub use logistic_regression::{
+    LogisticRegression, LogisticRegressionModel, LogisticRegressionModelData,
+};

@@ -93,7 +93,10 @@ impl BinaryClassificationEvaluator {
                 return Err("must name at least one metric".into());
             }
             match v.iter().find(|m| !METRICS.contains(&m.as_str())) {
-                Some(bad) => Err(format!("unknown metric '{bad}' (known: {})", METRICS.join(", "))),
+                Some(bad) => Err(format!(
+                    "unknown metric '{bad}' (known: {})",
+                    METRICS.join(", ")
+                )),
                 None => Ok(()),
             }
         },
@@ -153,7 +156,10 @@ impl BinaryClassificationEvaluator {
 /// The metrics of `(score, is positive, weight)` rows.
 pub(crate) fn compute(mut rows: Vec<(f64, bool, f64)>) -> BinaryMetrics {
     rows.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-    let (p, n) = rows.iter().fold((0.0, 0.0), |(p, n), r| if r.1 { (p + r.2, n) } else { (p, n + r.2) });
+    let (p, n) = rows.iter().fold(
+        (0.0, 0.0),
+        |(p, n), r| if r.1 { (p + r.2, n) } else { (p, n + r.2) },
+    );
     let total = p + n;
     let (mut tp, mut fp) = (0.0f64, 0.0f64);
     let (mut tpr0, mut fpr0, mut prec0, mut rate0) = (0.0, 0.0, 1.0, 0.0);
@@ -190,9 +196,9 @@ pub(crate) fn compute(mut rows: Vec<(f64, bool, f64)>) -> BinaryMetrics {
 impl AlgoOperator for BinaryClassificationEvaluator {
     /// One table of one row: a column per name in `metricsNames`.
     fn transform_tables(&self, inputs: &[&Table]) -> Result<Vec<Table>> {
-        let input = inputs
-            .first()
-            .ok_or_else(|| Error::Schema("BinaryClassificationEvaluator needs one input table".into()))?;
+        let input = inputs.first().ok_or_else(|| {
+            Error::Schema("BinaryClassificationEvaluator needs one input table".into())
+        })?;
         let metrics = self.metrics(input)?;
         let mut out = Table::new();
         let mut seen = BTreeMap::new();

@@ -31,8 +31,17 @@ pub struct MaxAbsScalerModel {
     data: MaxAbsScalerModelData,
 }
 
-stage_impl!(MaxAbsScaler, "MaxAbsScaler", [common::INPUT_COL, common::OUTPUT_COL]);
-stage_impl!(MaxAbsScalerModel, "MaxAbsScalerModel", [common::INPUT_COL, common::OUTPUT_COL], data);
+stage_impl!(
+    MaxAbsScaler,
+    "MaxAbsScaler",
+    [common::INPUT_COL, common::OUTPUT_COL]
+);
+stage_impl!(
+    MaxAbsScalerModel,
+    "MaxAbsScalerModel",
+    [common::INPUT_COL, common::OUTPUT_COL],
+    data
+);
 
 impl MaxAbsScaler {
     /// A MaxAbsScaler with default params.
@@ -50,7 +59,11 @@ impl Estimator for MaxAbsScaler {
         let max_vector = fold_rows(
             &m,
             vec![0.0f64; m.dim],
-            |acc, row| acc.iter_mut().zip(row).for_each(|(a, x)| *a = a.max(x.abs())),
+            |acc, row| {
+                acc.iter_mut()
+                    .zip(row)
+                    .for_each(|(a, x)| *a = a.max(x.abs()))
+            },
             |mut a, b| {
                 a.iter_mut().zip(&b).for_each(|(a, b)| *a = a.max(*b));
                 a

@@ -35,12 +35,24 @@ pub struct MinMaxScalerModel {
 stage_impl!(
     MinMaxScaler,
     "MinMaxScaler",
-    [common::INPUT_COL, common::OUTPUT_COL, MinMaxScaler::MIN, MinMaxScaler::MAX, SEMANTICS]
+    [
+        common::INPUT_COL,
+        common::OUTPUT_COL,
+        MinMaxScaler::MIN,
+        MinMaxScaler::MAX,
+        SEMANTICS
+    ]
 );
 stage_impl!(
     MinMaxScalerModel,
     "MinMaxScalerModel",
-    [common::INPUT_COL, common::OUTPUT_COL, MinMaxScaler::MIN, MinMaxScaler::MAX, SEMANTICS],
+    [
+        common::INPUT_COL,
+        common::OUTPUT_COL,
+        MinMaxScaler::MIN,
+        MinMaxScaler::MAX,
+        SEMANTICS
+    ],
     data
 );
 
@@ -54,11 +66,19 @@ fn finite(v: &f64) -> std::result::Result<(), String> {
 
 impl MinMaxScaler {
     /// Lower bound of the output range.
-    pub const MIN: Param<f64> =
-        Param::new("min", "Lower bound of the output feature range.", || 0.0, finite);
+    pub const MIN: Param<f64> = Param::new(
+        "min",
+        "Lower bound of the output feature range.",
+        || 0.0,
+        finite,
+    );
     /// Upper bound of the output range.
-    pub const MAX: Param<f64> =
-        Param::new("max", "Upper bound of the output feature range.", || 1.0, finite);
+    pub const MAX: Param<f64> = Param::new(
+        "max",
+        "Upper bound of the output feature range.",
+        || 1.0,
+        finite,
+    );
 
     /// A MinMaxScaler with default params.
     pub fn new() -> Self {
@@ -67,11 +87,18 @@ impl MinMaxScaler {
 }
 
 fn check_range(params: &Params) -> Result<(f64, f64)> {
-    let (lo, hi) = (params.get(&MinMaxScaler::MIN), params.get(&MinMaxScaler::MAX));
+    let (lo, hi) = (
+        params.get(&MinMaxScaler::MIN),
+        params.get(&MinMaxScaler::MAX),
+    );
     if lo < hi {
         Ok((lo, hi))
     } else {
-        Err(Error::param("MinMaxScaler", "max", format!("must be above min ({lo}), got {hi}")))
+        Err(Error::param(
+            "MinMaxScaler",
+            "max",
+            format!("must be above min ({lo}), got {hi}"),
+        ))
     }
 }
 
@@ -136,7 +163,11 @@ impl Transformer for MinMaxScalerModel {
             .map(|(mn, mx)| {
                 let range = mx - mn;
                 if sk {
-                    let range = if range < 10.0 * f64::EPSILON { 1.0 } else { range };
+                    let range = if range < 10.0 * f64::EPSILON {
+                        1.0
+                    } else {
+                        range
+                    };
                     let scale = (hi - lo) / range;
                     (scale, lo - mn * scale)
                 } else if range.abs() < 1e-5 {

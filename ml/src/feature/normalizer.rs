@@ -26,17 +26,26 @@ pub struct Normalizer {
     params: Params,
 }
 
-stage_impl!(Normalizer, "Normalizer", [common::INPUT_COL, common::OUTPUT_COL, Normalizer::P]);
+stage_impl!(
+    Normalizer,
+    "Normalizer",
+    [common::INPUT_COL, common::OUTPUT_COL, Normalizer::P]
+);
 
 impl Normalizer {
     /// The norm's `p`.
-    pub const P: Param<f64> = Param::new("p", "The p norm value.", || 2.0, |p| {
-        if *p >= 1.0 && p.is_finite() {
-            Ok(())
-        } else {
-            Err(format!("must be a finite number >= 1, got {p}"))
-        }
-    });
+    pub const P: Param<f64> = Param::new(
+        "p",
+        "The p norm value.",
+        || 2.0,
+        |p| {
+            if *p >= 1.0 && p.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("must be a finite number >= 1, got {p}"))
+            }
+        },
+    );
 
     /// A Normalizer with default params.
     pub fn new() -> Self {
@@ -51,7 +60,11 @@ fn norm(values: &[f64], p: f64) -> f64 {
     } else if p == 2.0 {
         values.iter().map(|x| x * x).sum::<f64>().sqrt()
     } else {
-        values.iter().map(|x| x.abs().powf(p)).sum::<f64>().powf(1.0 / p)
+        values
+            .iter()
+            .map(|x| x.abs().powf(p))
+            .sum::<f64>()
+            .powf(1.0 / p)
     }
 }
 

@@ -42,12 +42,24 @@ pub struct StandardScalerModel {
 stage_impl!(
     StandardScaler,
     "StandardScaler",
-    [common::INPUT_COL, common::OUTPUT_COL, StandardScaler::WITH_MEAN, StandardScaler::WITH_STD, SEMANTICS]
+    [
+        common::INPUT_COL,
+        common::OUTPUT_COL,
+        StandardScaler::WITH_MEAN,
+        StandardScaler::WITH_STD,
+        SEMANTICS
+    ]
 );
 stage_impl!(
     StandardScalerModel,
     "StandardScalerModel",
-    [common::INPUT_COL, common::OUTPUT_COL, StandardScaler::WITH_MEAN, StandardScaler::WITH_STD, SEMANTICS],
+    [
+        common::INPUT_COL,
+        common::OUTPUT_COL,
+        StandardScaler::WITH_MEAN,
+        StandardScaler::WITH_STD,
+        SEMANTICS
+    ],
     data
 );
 

@@ -31,23 +31,23 @@ pub struct VectorAssembler {
 stage_impl!(
     VectorAssembler,
     "VectorAssembler",
-    [VectorAssembler::INPUT_COLS, common::OUTPUT_COL, VectorAssembler::HANDLE_INVALID]
+    [
+        VectorAssembler::INPUT_COLS,
+        common::OUTPUT_COL,
+        VectorAssembler::HANDLE_INVALID
+    ]
 );
 
 impl VectorAssembler {
     /// The columns to concatenate, in order.
-    pub const INPUT_COLS: Param<Vec<String>> = Param::new(
-        "inputCols",
-        "Input column names.",
-        Vec::new,
-        |v| {
+    pub const INPUT_COLS: Param<Vec<String>> =
+        Param::new("inputCols", "Input column names.", Vec::new, |v| {
             if v.iter().any(String::is_empty) {
                 Err("column names must not be empty".into())
             } else {
                 Ok(())
             }
-        },
-    );
+        });
     /// What to do with NaN: `error`, `skip` or `keep`.
     pub const HANDLE_INVALID: Param<String> = Param::new(
         "handleInvalid",
@@ -69,7 +69,11 @@ impl Transformer for VectorAssembler {
     fn transform(&self, input: &Table) -> Result<Table> {
         let cols = self.params.get(&Self::INPUT_COLS);
         if cols.is_empty() {
-            return Err(Error::param(self_kind(), "inputCols", "no input columns set"));
+            return Err(Error::param(
+                self_kind(),
+                "inputCols",
+                "no input columns set",
+            ));
         }
         let parts: Vec<_> = cols
             .iter()
@@ -85,7 +89,7 @@ impl Transformer for VectorAssembler {
             let mut valid = true;
             for (name, m) in &parts {
                 let row = m.row(r);
-                if let Some(_) = row.iter().find(|x| x.is_nan()) {
+                if row.iter().any(|x| x.is_nan()) {
                     if policy == "error" {
                         return Err(Error::BadInput {
                             file: input.origin().to_string(),
@@ -143,5 +147,9 @@ fn filter_rows(t: &Table, keep: &[bool]) -> Result<Table> {
 }
 
 fn pick<T: Clone>(v: &[T], keep: &[bool]) -> Vec<T> {
-    v.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| x.clone()).collect()
+    v.iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(x, _)| x.clone())
+        .collect()
 }

@@ -6,7 +6,7 @@
 ///
 /// Four independent accumulators let the loop vectorize (the sum's association order is
 /// fixed, so results are deterministic).
-#[inline]
+#[inline(always)]
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [0.0f64; 4];
@@ -130,4 +130,67 @@ mod tests {
         assert!((log1p_exp(800.0) - 800.0).abs() < 1e-9);
         assert!((log1p_exp(0.0) - 2f64.ln()).abs() < 1e-15);
     }
+}
+
+/// Runs `work` compiled for AVX2 and FMA when the CPU has them (checked at run time),
+/// else as is: the loops of a kernel inlined into `work` are vectorized four `f64` wide.
+///
+/// The result is the same function of the inputs either way, up to the rounding of fused
+/// multiply-adds.
+#[inline]
+pub fn dispatch<R>(work: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { with_avx2(work) };
+        }
+    }
+    work()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn with_avx2<R>(work: impl FnOnce() -> R) -> R {
+    work()
+}
+
+/// Squared Euclidean distances from `x` to every center, with the centers stored
+/// transposed (`ct[d * k + j]` is dimension `d` of center `j`), into `out` (length `k`).
+///
+/// Vectorizes across centers: no horizontal sums, each distance accumulated over the
+/// dimensions in order.
+#[inline(always)]
+pub fn distances_transposed(x: &[f64], ct: &[f64], out: &mut [f64]) {
+    let k = out.len();
+    out.fill(0.0);
+    for (xd, row) in x.iter().zip(ct.chunks_exact(k)) {
+        for (o, c) in out.iter_mut().zip(row) {
+            let t = xd - c;
+            *o += t * t;
+        }
+    }
+}
+
+/// The index of the smallest value (the first among equals) and the value.
+#[inline(always)]
+pub fn argmin(values: &[f64]) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (j, v) in values.iter().enumerate() {
+        if *v < best.1 {
+            best = (j, *v);
+        }
+    }
+    best
+}
+
+/// `centers` (k rows of `dim`) transposed to `dim` rows of `k`.
+pub fn transpose(centers: &[f64], k: usize, dim: usize) -> Vec<f64> {
+    let mut t = vec![0.0; k * dim];
+    for j in 0..k {
+        for d in 0..dim {
+            t[d * k + j] = centers[j * dim + d];
+        }
+    }
+    t
 }

@@ -110,7 +110,9 @@ impl Vector {
     /// Applies `f` to every stored entry (the non-zeros of a sparse vector), with its index.
     pub fn map_stored(&self, mut f: impl FnMut(usize, f64) -> f64) -> Vector {
         match self {
-            Vector::Dense(v) => Vector::Dense(v.iter().enumerate().map(|(i, x)| f(i, *x)).collect()),
+            Vector::Dense(v) => {
+                Vector::Dense(v.iter().enumerate().map(|(i, x)| f(i, *x)).collect())
+            }
             Vector::Sparse(s) => Vector::Sparse(SparseVector {
                 size: s.size,
                 indices: s.indices.clone(),
@@ -170,7 +172,11 @@ impl std::str::FromStr for Vector {
                 return Ok(Vec::new());
             }
             body.split(',')
-                .map(|x| x.trim().parse::<T>().map_err(|_| format!("'{}' is not a number", x.trim())))
+                .map(|x| {
+                    x.trim()
+                        .parse::<T>()
+                        .map_err(|_| format!("'{}' is not a number", x.trim()))
+                })
                 .collect()
         }
         let t = text.trim();
@@ -197,9 +203,12 @@ impl std::str::FromStr for Vector {
                 .strip_prefix('[')
                 .and_then(|v| v.strip_suffix(']'))
                 .ok_or_else(|| format!("'{t}' is not a sparse vector (size,[indices],[values])"))?;
-            return Vector::sparse(size, numbers(indices)?, numbers(values)?).map_err(|e| e.to_string());
+            return Vector::sparse(size, numbers(indices)?, numbers(values)?)
+                .map_err(|e| e.to_string());
         }
-        Err(format!("'{t}' is not a vector ([a,b,...] or (size,[indices],[values]))"))
+        Err(format!(
+            "'{t}' is not a vector ([a,b,...] or (size,[indices],[values]))"
+        ))
     }
 }
 
@@ -217,6 +226,9 @@ mod tests {
             assert_eq!(v.to_string().parse::<Vector>().unwrap(), v);
         }
         assert!("[1,x]".parse::<Vector>().unwrap_err().contains("'x'"));
-        assert!("(2,[3],[1.0])".parse::<Vector>().unwrap_err().contains("out of range"));
+        assert!("(2,[3],[1.0])"
+            .parse::<Vector>()
+            .unwrap_err()
+            .contains("out of range"));
     }
 }

@@ -73,11 +73,21 @@ fn sign(x: f64) -> f64 {
 }
 
 /// Minimizes `f` (value, writing the gradient into its second argument) from `x0`.
-pub fn minimize(mut f: impl FnMut(&[f64], &mut [f64]) -> f64, x0: Vec<f64>, options: &Options) -> Solution {
+pub fn minimize(
+    mut f: impl FnMut(&[f64], &mut [f64]) -> f64,
+    x0: Vec<f64>,
+    options: &Options,
+) -> Solution {
     let n = x0.len();
     let l1 = options.l1;
     let n_l1 = options.n_l1.min(n);
-    let penalty = |x: &[f64]| if l1 > 0.0 { l1 * x[..n_l1].iter().map(|v| v.abs()).sum::<f64>() } else { 0.0 };
+    let penalty = |x: &[f64]| {
+        if l1 > 0.0 {
+            l1 * x[..n_l1].iter().map(|v| v.abs()).sum::<f64>()
+        } else {
+            0.0
+        }
+    };
     let pseudo = |x: &[f64], g: &[f64], out: &mut [f64]| {
         out.copy_from_slice(g);
         if l1 > 0.0 {
@@ -151,7 +161,13 @@ pub fn minimize(mut f: impl FnMut(&[f64], &mut [f64]) -> f64, x0: Vec<f64>, opti
             }
         }
         let orthant: Vec<f64> = (0..n_l1)
-            .map(|i| if x[i] != 0.0 { sign(x[i]) } else { sign(-pg[i]) })
+            .map(|i| {
+                if x[i] != 0.0 {
+                    sign(x[i])
+                } else {
+                    sign(-pg[i])
+                }
+            })
             .collect();
         let mut step = if history.is_empty() {
             (1.0 / dot(&pg, &pg).sqrt()).min(1.0)
@@ -190,7 +206,12 @@ pub fn minimize(mut f: impl FnMut(&[f64], &mut [f64]) -> f64, x0: Vec<f64>, opti
                 if stalled {
                     pseudo(&x, &g, &mut pg);
                     converged = pg.iter().fold(0.0f64, |m, v| m.max(v.abs())) <= options.tol;
-                    return Solution { x, value, iterations, converged };
+                    return Solution {
+                        x,
+                        value,
+                        iterations,
+                        converged,
+                    };
                 }
                 break;
             }
@@ -225,11 +246,25 @@ mod tests {
             }
             v
         };
-        let r = minimize(f, vec![0.0; 4], &Options { tol: 1e-10, l1: 1.0, n_l1: 4, max_iter: 500, ..Options::default() });
+        let r = minimize(
+            f,
+            vec![0.0; 4],
+            &Options {
+                tol: 1e-10,
+                l1: 1.0,
+                n_l1: 4,
+                max_iter: 500,
+                ..Options::default()
+            },
+        );
         for i in 0..4 {
             let t = 1.0 / a[i];
             let expect = c[i].signum() * (c[i].abs() - t).max(0.0);
-            assert!((r.x[i] - expect).abs() < 1e-8, "{i}: {} vs {expect}", r.x[i]);
+            assert!(
+                (r.x[i] - expect).abs() < 1e-8,
+                "{i}: {} vs {expect}",
+                r.x[i]
+            );
         }
         assert!(r.converged);
     }

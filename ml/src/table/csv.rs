@@ -135,8 +135,14 @@ fn infer_column(cells: &[String], numeric: bool) -> std::result::Result<Column, 
             vectors.push(cell.parse::<Vector>().map_err(|m| (i, m))?);
         }
         let dim = vectors[0].len();
-        if vectors.iter().all(|v| matches!(v, Vector::Dense(d) if d.len() == dim)) {
-            let values = vectors.iter().flat_map(|v| v.stored_values().to_vec()).collect();
+        if vectors
+            .iter()
+            .all(|v| matches!(v, Vector::Dense(d) if d.len() == dim))
+        {
+            let values = vectors
+                .iter()
+                .flat_map(|v| v.stored_values().to_vec())
+                .collect();
             return Ok(Column::Matrix(DenseMatrix {
                 rows: vectors.len(),
                 dim,
@@ -203,11 +209,16 @@ mod tests {
             numeric: vec!["b".into()],
         };
         let e = read_csv_with(&p, &opts).unwrap_err().to_string();
-        assert!(e.ends_with("x.csv:3: column 'b': 'oops' is not numeric"), "{e}");
+        assert!(
+            e.ends_with("x.csv:3: column 'b': 'oops' is not numeric"),
+            "{e}"
+        );
         std::fs::write(&p, "a,b\n1,2\n3\n").unwrap();
         let e = read_csv(&p).unwrap_err().to_string();
         assert!(e.contains("x.csv:3") && e.contains("1 fields"), "{e}");
-        let e = read_csv(dir.path().join("missing.csv")).unwrap_err().to_string();
+        let e = read_csv(dir.path().join("missing.csv"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing.csv"), "{e}");
     }
 

@@ -297,7 +297,11 @@ impl Table {
 
     fn wrong_type(&self, name: &str, column: &Column, wanted: &str) -> Error {
         if let (Column::Str(cells), "numeric") = (column, wanted) {
-            if let Some((i, cell)) = cells.iter().enumerate().find(|(_, c)| c.trim().parse::<f64>().is_err()) {
+            if let Some((i, cell)) = cells
+                .iter()
+                .enumerate()
+                .find(|(_, c)| c.trim().parse::<f64>().is_err())
+            {
                 return Error::BadInput {
                     file: self.origin().to_string(),
                     line: i as u64 + 2,
@@ -321,10 +325,13 @@ mod tests {
     #[test]
     fn matrix_views_of_every_vector_column() {
         let t = Table::new()
-            .with_column("v", Column::Vectors(vec![
-                Vector::Dense(vec![1.0, 2.0]),
-                Vector::sparse(2, vec![1], vec![5.0]).unwrap(),
-            ]))
+            .with_column(
+                "v",
+                Column::Vectors(vec![
+                    Vector::Dense(vec![1.0, 2.0]),
+                    Vector::sparse(2, vec![1], vec![5.0]).unwrap(),
+                ]),
+            )
             .unwrap();
         let m = t.matrix("v").unwrap();
         assert_eq!(m.values, vec![1.0, 2.0, 0.0, 5.0]);
@@ -334,6 +341,9 @@ mod tests {
             .with_column("b", Column::Double(vec![]))
             .is_err());
         let err = t.column("w").unwrap_err().to_string();
-        assert!(err.contains("no column 'w'") && err.contains("columns: v"), "{err}");
+        assert!(
+            err.contains("no column 'w'") && err.contains("columns: v"),
+            "{err}"
+        );
     }
 }

@@ -34,7 +34,10 @@ pub(crate) fn run(
         .chunks(chunk_rows(dim) * dim)
         .map(|c| Block { values: c.to_vec() })
         .collect();
-    let blocks = env.from_collection(blocks).rebalance().name("k-means points");
+    let blocks = env
+        .from_collection(blocks)
+        .rebalance()
+        .name("k-means points");
     let start = env.from_collection(vec![Centers {
         centers: initial,
         moved: true,
@@ -45,7 +48,9 @@ pub(crate) fn run(
             .with_broadcast_set(current)
             .map(|block: Block, c: &[Centers]| lloyd::partial_sums(&block.values, &c[0].centers))
             .name("assign to nearest center");
-        let total = partials.reduce(|a: Partial, b: Partial| a.merge(&b)).name("sum per center");
+        let total = partials
+            .reduce(|a: Partial, b: Partial| a.merge(&b))
+            .name("sum per center");
         let next = total
             .with_broadcast_set(current)
             .map(|total: Partial, c: &[Centers]| {

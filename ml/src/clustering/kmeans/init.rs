@@ -30,7 +30,8 @@ pub(crate) fn random(points: &DenseMatrix, k: usize, seed: u64) -> DenseMatrix {
 
 /// A uniform number in `[0, 1)` from `(seed, round, row)`: splitmix64 of their mix.
 fn coin(seed: u64, round: u64, row: u64) -> f64 {
-    let mut z = seed ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ row.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let mut z =
+        seed ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ row.wrapping_mul(0xD1B5_4A32_D192_ED03);
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -57,7 +58,12 @@ fn update_costs(points: &DenseMatrix, new: &DenseMatrix, costs: &mut [f64]) {
 
 /// k-means|| (Bahmani et al. 2012): oversampled candidates in `steps` rounds, reduced to
 /// `k` by weighted k-means++ and weighted Lloyd iterations.
-pub(crate) fn k_means_parallel(points: &DenseMatrix, k: usize, steps: usize, seed: u64) -> DenseMatrix {
+pub(crate) fn k_means_parallel(
+    points: &DenseMatrix,
+    k: usize,
+    steps: usize,
+    seed: u64,
+) -> DenseMatrix {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let first = rng.gen_range(0..points.rows);
     let mut chosen = vec![first];
@@ -87,7 +93,8 @@ pub(crate) fn k_means_parallel(points: &DenseMatrix, k: usize, steps: usize, see
     if candidates.rows <= k {
         // Too few candidates: fill up with random other rows.
         let mut all = chosen.clone();
-        let mut extra = sample(&mut rng, points.rows, points.rows.min(k * 4 + chosen.len())).into_vec();
+        let mut extra =
+            sample(&mut rng, points.rows, points.rows.min(k * 4 + chosen.len())).into_vec();
         extra.retain(|i| !chosen.contains(i));
         all.extend(extra.into_iter().take(k - chosen.len().min(k)));
         return rows_of(points, &all[..k.min(all.len())]);
@@ -102,7 +109,12 @@ pub(crate) fn k_means_parallel(points: &DenseMatrix, k: usize, steps: usize, see
 }
 
 /// Weighted k-means++ on the candidates, then up to 30 weighted Lloyd iterations.
-fn local_k_means_plus_plus(c: &DenseMatrix, weights: &[f64], k: usize, rng: &mut ChaCha8Rng) -> DenseMatrix {
+fn local_k_means_plus_plus(
+    c: &DenseMatrix,
+    weights: &[f64],
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> DenseMatrix {
     let pick_weighted = |rng: &mut ChaCha8Rng, w: &[f64]| -> usize {
         let total: f64 = w.iter().sum();
         if total <= 0.0 {
@@ -118,7 +130,10 @@ fn local_k_means_plus_plus(c: &DenseMatrix, weights: &[f64], k: usize, rng: &mut
         w.len() - 1
     };
     let mut centers = vec![pick_weighted(rng, weights)];
-    let mut dist: Vec<f64> = c.iter_rows().map(|r| kernels::squared_distance(r, c.row(centers[0]))).collect();
+    let mut dist: Vec<f64> = c
+        .iter_rows()
+        .map(|r| kernels::squared_distance(r, c.row(centers[0])))
+        .collect();
     while centers.len() < k {
         let w: Vec<f64> = dist.iter().zip(weights).map(|(d, w)| d * w).collect();
         let next = pick_weighted(rng, &w);
@@ -170,13 +185,19 @@ mod tests {
         let mut rows = Vec::new();
         for b in 0..4 {
             for i in 0..50 {
-                rows.push(vec![b as f64 * 100.0 + (i % 7) as f64 * 0.1, (i % 5) as f64 * 0.1]);
+                rows.push(vec![
+                    b as f64 * 100.0 + (i % 7) as f64 * 0.1,
+                    (i % 5) as f64 * 0.1,
+                ]);
             }
         }
         let m = DenseMatrix::from_rows(&rows).unwrap();
         let c = k_means_parallel(&m, 4, 2, 42);
         assert_eq!(c.rows, 4);
-        let mut blobs: Vec<i64> = c.iter_rows().map(|r| (r[0] / 100.0).round() as i64).collect();
+        let mut blobs: Vec<i64> = c
+            .iter_rows()
+            .map(|r| (r[0] / 100.0).round() as i64)
+            .collect();
         blobs.sort();
         assert_eq!(blobs, vec![0, 1, 2, 3]);
     }

@@ -38,11 +38,19 @@ pub(crate) fn partial_sums(rows: &[f64], centers: &DenseMatrix) -> Partial {
         p.counts[0] = rows.len() as u64;
         return p;
     }
-    for row in rows.chunks_exact(dim) {
-        let (j, _) = kernels::nearest(row, &centers.values);
-        p.counts[j] += 1;
-        kernels::axpy(1.0, row, &mut p.sums[j * dim..(j + 1) * dim]);
-    }
+    let k = centers.rows;
+    let ct = kernels::transpose(&centers.values, k, dim);
+    kernels::dispatch(|| {
+        let mut d = vec![0.0; k];
+        for row in rows.chunks_exact(dim) {
+            kernels::distances_transposed(row, &ct, &mut d);
+            let (j, _) = kernels::argmin(&d);
+            p.counts[j] += 1;
+            for (s, x) in p.sums[j * dim..(j + 1) * dim].iter_mut().zip(row) {
+                *s += x;
+            }
+        }
+    });
     p
 }
 
@@ -108,12 +116,18 @@ pub(crate) fn assign(points: &DenseMatrix, centers: &DenseMatrix) -> Vec<usize> 
         return out;
     }
     let rows = chunk_rows(dim);
+    let k = centers.rows;
+    let ct = kernels::transpose(&centers.values, k, dim);
     out.par_chunks_mut(rows)
         .zip(points.values.par_chunks(rows * dim))
         .for_each(|(o, chunk)| {
-            for (slot, row) in o.iter_mut().zip(chunk.chunks_exact(dim)) {
-                *slot = kernels::nearest(row, &centers.values).0;
-            }
+            kernels::dispatch(|| {
+                let mut d = vec![0.0; k];
+                for (slot, row) in o.iter_mut().zip(chunk.chunks_exact(dim)) {
+                    kernels::distances_transposed(row, &ct, &mut d);
+                    *slot = kernels::argmin(&d).0;
+                }
+            })
         });
     out
 }

@@ -103,8 +103,12 @@ stage_impl!(
 
 impl KMeans {
     /// Number of clusters.
-    pub const K: Param<usize> =
-        Param::new("k", "The max number of clusters to create.", || 2, checks::at_least_one);
+    pub const K: Param<usize> = Param::new(
+        "k",
+        "The max number of clusters to create.",
+        || 2,
+        checks::at_least_one,
+    );
     /// Distance measure (only `euclidean` so far).
     pub const DISTANCE_MEASURE: Param<String> = Param::new(
         "distanceMeasure",
@@ -168,7 +172,9 @@ impl KMeans {
         }
         let seed = self.params.get(&Self::SEED);
         Ok(match self.params.get(&Self::INIT_MODE).as_str() {
-            "k-means||" => init::k_means_parallel(points, k, self.params.get(&Self::INIT_STEPS), seed),
+            "k-means||" => {
+                init::k_means_parallel(points, k, self.params.get(&Self::INIT_STEPS), seed)
+            }
             _ => init::random(points, k, seed),
         })
     }
@@ -204,7 +210,11 @@ impl KMeans {
     ///
     /// # Errors
     /// As [`fit`](Estimator::fit), and the job's errors.
-    pub fn fit_dataset(&self, env: &eddy_dataset::ExecutionEnvironment, input: &Table) -> Result<KMeansModel> {
+    pub fn fit_dataset(
+        &self,
+        env: &eddy_dataset::ExecutionEnvironment,
+        input: &Table,
+    ) -> Result<KMeansModel> {
         let m = self.features(input)?;
         let initial = self.initial_centers(&m)?;
         let centroids = dataset::run(env, &m, initial, self.params.get(&Self::MAX_ITER))?;
