@@ -159,7 +159,12 @@ pub mod matrix_file {
     pub fn read(path: &Path) -> std::io::Result<(usize, usize, Vec<f64>)> {
         let mut bytes = Vec::new();
         std::fs::File::open(path)?.read_to_end(&mut bytes)?;
-        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: not a matrix file", path.display()));
+        let bad = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: not a matrix file", path.display()),
+            )
+        };
         if bytes.len() < 16 {
             return Err(bad());
         }

@@ -68,7 +68,8 @@ enum Cmd {
 }
 
 fn matrix(path: &PathBuf) -> anyhow::Result<DenseMatrix> {
-    let (rows, cols, values) = matrix_file::read(path).with_context(|| path.display().to_string())?;
+    let (rows, cols, values) =
+        matrix_file::read(path).with_context(|| path.display().to_string())?;
     Ok(DenseMatrix::new(rows, cols, values)?)
 }
 
@@ -78,19 +79,32 @@ fn main() -> anyhow::Result<()> {
         .num_threads(args.threads.unwrap_or(0))
         .build()?;
     match args.command {
-        Cmd::Kmeans { points, init, iterations, output } => {
+        Cmd::Kmeans {
+            points,
+            init,
+            iterations,
+            output,
+        } => {
             let points = matrix(&points)?;
             let init = matrix(&init)?;
             let k = init.rows;
             let table = Table::new().with_column("features", Column::Matrix(points))?;
-            let kmeans = KMeans::new().set(&KMeans::K, k)?.set(&KMeans::MAX_ITER, iterations)?;
+            let kmeans = KMeans::new()
+                .set(&KMeans::K, k)?
+                .set(&KMeans::MAX_ITER, iterations)?;
             let start = Instant::now();
             let model = pool.install(|| kmeans.fit_from(&table, init))?;
             println!("fit_seconds={:.6}", start.elapsed().as_secs_f64());
             let c = &model.data().centroids;
             matrix_file::write(&output, c.rows, c.dim, &c.values)?;
         }
-        Cmd::Logreg { x, y, reg, max_iter, output } => {
+        Cmd::Logreg {
+            x,
+            y,
+            reg,
+            max_iter,
+            output,
+        } => {
             let x = matrix(&x)?;
             let y = matrix(&y)?;
             let table = Table::new()

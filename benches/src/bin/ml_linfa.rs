@@ -64,13 +64,19 @@ enum Cmd {
 }
 
 fn array(path: &PathBuf) -> anyhow::Result<Array2<f64>> {
-    let (rows, cols, values) = matrix_file::read(path).with_context(|| path.display().to_string())?;
+    let (rows, cols, values) =
+        matrix_file::read(path).with_context(|| path.display().to_string())?;
     Ok(Array2::from_shape_vec((rows, cols), values)?)
 }
 
 fn main() -> anyhow::Result<()> {
     match Args::parse().command {
-        Cmd::Kmeans { points, init, iterations, output } => {
+        Cmd::Kmeans {
+            points,
+            init,
+            iterations,
+            output,
+        } => {
             let points = array(&points)?;
             let init = array(&init)?;
             let k = init.nrows();
@@ -87,7 +93,13 @@ fn main() -> anyhow::Result<()> {
             let values: Vec<f64> = c.iter().copied().collect();
             matrix_file::write(&output, c.nrows(), c.ncols(), &values)?;
         }
-        Cmd::Logreg { x, y, reg, max_iter, output } => {
+        Cmd::Logreg {
+            x,
+            y,
+            reg,
+            max_iter,
+            output,
+        } => {
             let x = array(&x)?;
             let n = x.nrows() as f64;
             let labels: Array1<usize> = array(&y)?.iter().map(|v| *v as usize).collect();

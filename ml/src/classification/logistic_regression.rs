@@ -171,7 +171,11 @@ impl Examples<'_> {
                         // loss = log(1 + e^m) - y·m; d/dm = sigmoid(m) - y. One exp for both.
                         let e = (-margin.abs()).exp();
                         let log1p_exp = margin.max(0.0) + e.ln_1p();
-                        let sigmoid = if margin >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+                        let sigmoid = if margin >= 0.0 {
+                            1.0 / (1.0 + e)
+                        } else {
+                            e / (1.0 + e)
+                        };
                         loss += wi * (log1p_exp - yi * margin);
                         let r = wi * (sigmoid - yi);
                         for (gj, xj) in g[..dim].iter_mut().zip(x) {

@@ -139,20 +139,76 @@ mod tests {
 /// multiply-adds.
 #[inline]
 pub fn dispatch<R>(work: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { with_avx2(work) };
-        }
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports the features the function is compiled for.
+        #[cfg(target_arch = "x86_64")]
+        return unsafe { with_avx2(work) };
     }
     work()
+}
+
+/// Whether the CPU has AVX2 and FMA (so [`dispatch`]ed kernels may use `mul_add`).
+#[inline]
+pub fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn with_avx2<R>(work: impl FnOnce() -> R) -> R {
     work()
+}
+
+/// `a·b + c`: fused where the CPU has FMA (inside [`dispatch`]), two roundings elsewhere.
+#[inline(always)]
+pub fn mul_add<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// The nearest center of each of four rows, for `K` centers given transposed (`ct`,
+/// `dim` rows of `K`) with their squared norms `norms`: the argmin over `j` of
+/// `‖c_j‖² - 2 x·c_j`, which is `‖x - c_j‖² - ‖x‖²` (scikit-learn's formulation, a
+/// matrix product at heart). Four rows at a time keep eight independent accumulator
+/// chains in registers.
+#[inline(always)]
+pub fn nearest4<const K: usize, const FMA: bool>(
+    rows: [&[f64]; 4],
+    ct: &[f64],
+    norms: &[f64; K],
+) -> [usize; 4] {
+    let mut acc = [[0.0f64; K]; 4];
+    for (d, c) in ct.chunks_exact(K).enumerate() {
+        let c: &[f64; K] = c.try_into().expect("K-wide row");
+        for r in 0..4 {
+            let x = rows[r][d];
+            for j in 0..K {
+                acc[r][j] = mul_add::<FMA>(x, c[j], acc[r][j]);
+            }
+        }
+    }
+    let mut out = [0usize; 4];
+    for r in 0..4 {
+        let mut best = (0, f64::INFINITY);
+        for j in 0..K {
+            let v = norms[j] - 2.0 * acc[r][j];
+            if v < best.1 {
+                best = (j, v);
+            }
+        }
+        out[r] = best.0;
+    }
+    out
 }
 
 /// Squared Euclidean distances from `x` to every center, with the centers stored

@@ -40,18 +40,86 @@ pub(crate) fn partial_sums(rows: &[f64], centers: &DenseMatrix) -> Partial {
     }
     let k = centers.rows;
     let ct = kernels::transpose(&centers.values, k, dim);
-    kernels::dispatch(|| {
-        let mut d = vec![0.0; k];
-        for row in rows.chunks_exact(dim) {
-            kernels::distances_transposed(row, &ct, &mut d);
-            let (j, _) = kernels::argmin(&d);
-            p.counts[j] += 1;
-            for (s, x) in p.sums[j * dim..(j + 1) * dim].iter_mut().zip(row) {
-                *s += x;
+    let mut add = |j: usize, row: &[f64]| {
+        p.counts[j] += 1;
+        for (s, x) in p.sums[j * dim..(j + 1) * dim].iter_mut().zip(row) {
+            *s += x;
+        }
+    };
+    for_each_nearest(rows, dim, centers, &ct, &mut add);
+    p
+}
+
+/// Calls `f(nearest center, row)` for every row of `rows`, in order: small `k` through the
+/// blocked, vectorized kernel ([`kernels::nearest4`]), larger `k` through exact distances.
+fn for_each_nearest<F: FnMut(usize, &[f64])>(
+    rows: &[f64],
+    dim: usize,
+    centers: &DenseMatrix,
+    ct: &[f64],
+    mut f: F,
+) {
+    macro_rules! blocked {
+        ($($k:literal)*) => {
+            match centers.rows {
+                $($k => {
+                    let norms: [f64; $k] = std::array::from_fn(|j| kernels::dot(centers.row(j), centers.row(j)));
+                    #[cfg(target_arch = "x86_64")]
+                    if kernels::has_avx2_fma() {
+                        // SAFETY: the CPU has AVX2 and FMA.
+                        unsafe { blocked_rows_avx2::<$k, F>(rows, dim, ct, &norms, &mut f) };
+                        return;
+                    }
+                    blocked_rows::<$k, false, F>(rows, dim, ct, &norms, &mut f);
+                    return;
+                })*
+                _ => {}
             }
+        };
+    }
+    blocked!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+    kernels::dispatch(|| {
+        let mut d = vec![0.0; centers.rows];
+        for row in rows.chunks_exact(dim) {
+            kernels::distances_transposed(row, ct, &mut d);
+            f(kernels::argmin(&d).0, row);
         }
     });
-    p
+}
+
+/// [`blocked_rows`] compiled for AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn blocked_rows_avx2<const K: usize, F: FnMut(usize, &[f64])>(
+    rows: &[f64],
+    dim: usize,
+    ct: &[f64],
+    norms: &[f64; K],
+    f: &mut F,
+) {
+    blocked_rows::<K, true, F>(rows, dim, ct, norms, f);
+}
+
+#[inline(always)]
+fn blocked_rows<const K: usize, const FMA: bool, F: FnMut(usize, &[f64])>(
+    rows: &[f64],
+    dim: usize,
+    ct: &[f64],
+    norms: &[f64; K],
+    f: &mut F,
+) {
+    let mut blocks = rows.chunks_exact(4 * dim);
+    for block in &mut blocks {
+        let r: [&[f64]; 4] = std::array::from_fn(|i| &block[i * dim..(i + 1) * dim]);
+        let nearest = kernels::nearest4::<K, FMA>(r, ct, norms);
+        for i in 0..4 {
+            f(nearest[i], r[i]);
+        }
+    }
+    for row in blocks.remainder().chunks_exact(dim) {
+        let nearest = kernels::nearest4::<K, FMA>([row; 4], ct, norms);
+        f(nearest[0], row);
+    }
 }
 
 /// The new centers from merged sums (a center with no rows keeps its place), and whether
@@ -121,13 +189,12 @@ pub(crate) fn assign(points: &DenseMatrix, centers: &DenseMatrix) -> Vec<usize> 
     out.par_chunks_mut(rows)
         .zip(points.values.par_chunks(rows * dim))
         .for_each(|(o, chunk)| {
-            kernels::dispatch(|| {
-                let mut d = vec![0.0; k];
-                for (slot, row) in o.iter_mut().zip(chunk.chunks_exact(dim)) {
-                    kernels::distances_transposed(row, &ct, &mut d);
-                    *slot = kernels::argmin(&d).0;
-                }
-            })
+            let mut i = 0;
+            for_each_nearest(chunk, dim, centers, &ct, |j, _| {
+                o[i] = j;
+                i += 1;
+            });
         });
+    let _ = k;
     out
 }
