@@ -67,7 +67,7 @@ enum Cmd {
     },
 }
 
-fn matrix(path: &PathBuf) -> anyhow::Result<DenseMatrix> {
+fn matrix(path: &std::path::Path) -> anyhow::Result<DenseMatrix> {
     let (rows, cols, values) =
         matrix_file::read(path).with_context(|| path.display().to_string())?;
     Ok(DenseMatrix::new(rows, cols, values)?)

@@ -63,7 +63,7 @@ enum Cmd {
     },
 }
 
-fn array(path: &PathBuf) -> anyhow::Result<Array2<f64>> {
+fn array(path: &std::path::Path) -> anyhow::Result<Array2<f64>> {
     let (rows, cols, values) =
         matrix_file::read(path).with_context(|| path.display().to_string())?;
     Ok(Array2::from_shape_vec((rows, cols), values)?)

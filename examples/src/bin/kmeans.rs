@@ -11,7 +11,7 @@
 //! center moves; with `--initial-centers` (a CSV with the same columns and K rows) they
 //! start from those rows, in order. Bad input: one line on stderr, exit code 2, no output.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
@@ -116,7 +116,7 @@ fn run(args: &Args) -> eddy_ml::Result<()> {
 }
 
 /// The initial centers: a CSV with the input's columns.
-fn read_centers(path: &PathBuf, names: &[&str]) -> eddy_ml::Result<DenseMatrix> {
+fn read_centers(path: &Path, names: &[&str]) -> eddy_ml::Result<DenseMatrix> {
     let table = eddy_ml::read_csv(path)?;
     let found = table.names();
     if found != names {

@@ -19,7 +19,7 @@
 //! Logistic regression here fits an intercept with L-BFGS (OWL-QN with an L1 term), up to
 //! `--max-iter` iterations (default 100); the other algorithms are not implemented yet.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -184,7 +184,7 @@ fn fit(args: &FitArgs) -> eddy_ml::Result<()> {
 }
 
 /// The loaded model, its feature columns and its label column.
-fn load(model_dir: &PathBuf) -> eddy_ml::Result<(PipelineModel, Vec<String>, String)> {
+fn load(model_dir: &Path) -> eddy_ml::Result<(PipelineModel, Vec<String>, String)> {
     let model = PipelineModel::load(model_dir)?;
     let stage = |kind: &str| {
         model
@@ -192,7 +192,7 @@ fn load(model_dir: &PathBuf) -> eddy_ml::Result<(PipelineModel, Vec<String>, Str
             .iter()
             .find(|s| s.kind() == kind)
             .ok_or_else(|| Error::Format {
-                path: model_dir.clone(),
+                path: model_dir.to_path_buf(),
                 message: format!("not an ml_pipeline model (it has no {kind})"),
             })
     };
@@ -205,11 +205,11 @@ fn load(model_dir: &PathBuf) -> eddy_ml::Result<(PipelineModel, Vec<String>, Str
     Ok((model, features, label))
 }
 
-fn read_input(path: &PathBuf, columns: Vec<String>) -> eddy_ml::Result<Table> {
+fn read_input(path: &Path, columns: Vec<String>) -> eddy_ml::Result<Table> {
     eddy_ml::read_csv_with(path, &CsvReadOptions { numeric: columns })
 }
 
-fn predict(model_dir: &PathBuf, input: &PathBuf, output: &PathBuf) -> eddy_ml::Result<()> {
+fn predict(model_dir: &Path, input: &Path, output: &Path) -> eddy_ml::Result<()> {
     let (model, features, _) = load(model_dir)?;
     let table = read_input(input, features)?;
     let out = model.transform(&table)?;
@@ -225,7 +225,7 @@ fn predict(model_dir: &PathBuf, input: &PathBuf, output: &PathBuf) -> eddy_ml::R
     eddy_ml::write_csv(&result, output, None)
 }
 
-fn evaluate(model_dir: &PathBuf, input: &PathBuf) -> eddy_ml::Result<String> {
+fn evaluate(model_dir: &Path, input: &Path) -> eddy_ml::Result<String> {
     let (model, mut features, label) = load(model_dir)?;
     features.push(label.clone());
     let table = read_input(input, features)?;

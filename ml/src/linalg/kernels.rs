@@ -111,27 +111,6 @@ pub fn chunk_rows(dim: usize) -> usize {
     (8192 / dim.max(1)).max(1)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kernels_match_naive_loops() {
-        let a: Vec<f64> = (0..11).map(|i| i as f64 * 0.5 - 2.0).collect();
-        let b: Vec<f64> = (0..11).map(|i| (i * i) as f64 * 0.1).collect();
-        let naive_dot: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-        assert!((dot(&a, &b) - naive_dot).abs() < 1e-12);
-        let naive_d: f64 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
-        assert!((squared_distance(&a, &b) - naive_d).abs() < 1e-12);
-        let centers = [0.0, 0.0, 10.0, 10.0, 1.0, 1.0];
-        assert_eq!(nearest(&[0.9, 0.8], &centers).0, 2);
-        assert!((sigmoid(0.0) - 0.5).abs() < 1e-15);
-        assert!(sigmoid(-800.0) >= 0.0 && sigmoid(800.0) <= 1.0);
-        assert!((log1p_exp(800.0) - 800.0).abs() < 1e-9);
-        assert!((log1p_exp(0.0) - 2f64.ln()).abs() < 1e-15);
-    }
-}
-
 /// Runs `work` compiled for AVX2 and FMA when the CPU has them (checked at run time),
 /// else as is: the loops of a kernel inlined into `work` are vectorized four `f64` wide.
 ///
@@ -249,4 +228,25 @@ pub fn transpose(centers: &[f64], k: usize, dim: usize) -> Vec<f64> {
         }
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernels_match_naive_loops() {
+        let a: Vec<f64> = (0..11).map(|i| i as f64 * 0.5 - 2.0).collect();
+        let b: Vec<f64> = (0..11).map(|i| (i * i) as f64 * 0.1).collect();
+        let naive_dot: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((dot(&a, &b) - naive_dot).abs() < 1e-12);
+        let naive_d: f64 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
+        assert!((squared_distance(&a, &b) - naive_d).abs() < 1e-12);
+        let centers = [0.0, 0.0, 10.0, 10.0, 1.0, 1.0];
+        assert_eq!(nearest(&[0.9, 0.8], &centers).0, 2);
+        assert!((sigmoid(0.0) - 0.5).abs() < 1e-15);
+        assert!(sigmoid(-800.0) >= 0.0 && sigmoid(800.0) <= 1.0);
+        assert!((log1p_exp(800.0) - 800.0).abs() < 1e-9);
+        assert!((log1p_exp(0.0) - 2f64.ln()).abs() < 1e-15);
+    }
 }
