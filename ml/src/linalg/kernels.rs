@@ -230,6 +230,54 @@ pub fn transpose(centers: &[f64], k: usize, dim: usize) -> Vec<f64> {
     t
 }
 
+/// [`nearest4`] in AVX2 intrinsics, for up to `4 * Q` centers: `padded` holds the centers
+/// transposed and padded to `4 * Q` columns (`dim` rows), `norms` their squared norms padded
+/// with `+∞` (so padding never wins).
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; every row must have `dim` entries, `padded` `dim * 4 * Q`
+/// and `norms` `4 * Q`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn nearest4_avx2<const Q: usize>(
+    rows: [&[f64]; 4],
+    dim: usize,
+    padded: &[f64],
+    norms: &[f64],
+) -> [usize; 4] {
+    use std::arch::x86_64::*;
+    debug_assert!(padded.len() >= dim * 4 * Q && norms.len() >= 4 * Q);
+    let mut acc = [[_mm256_setzero_pd(); Q]; 4];
+    for d in 0..dim {
+        let base = padded.as_ptr().add(d * 4 * Q);
+        let c: [__m256d; Q] = std::array::from_fn(|q| _mm256_loadu_pd(base.add(4 * q)));
+        for r in 0..4 {
+            let x = _mm256_set1_pd(*rows[r].get_unchecked(d));
+            for q in 0..Q {
+                acc[r][q] = _mm256_fmadd_pd(x, c[q], acc[r][q]);
+            }
+        }
+    }
+    let mut out = [0usize; 4];
+    let minus_two = _mm256_set1_pd(-2.0);
+    for r in 0..4 {
+        let mut best = (0, f64::INFINITY);
+        for q in 0..Q {
+            let n = _mm256_loadu_pd(norms.as_ptr().add(4 * q));
+            let v = _mm256_fmadd_pd(minus_two, acc[r][q], n);
+            let mut lanes = [0.0f64; 4];
+            _mm256_storeu_pd(lanes.as_mut_ptr(), v);
+            for (l, value) in lanes.iter().enumerate() {
+                if *value < best.1 {
+                    best = (4 * q + l, *value);
+                }
+            }
+        }
+        out[r] = best.0;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,8 +50,9 @@ pub(crate) fn partial_sums(rows: &[f64], centers: &DenseMatrix) -> Partial {
     p
 }
 
-/// Calls `f(nearest center, row)` for every row of `rows`, in order: small `k` through the
-/// blocked, vectorized kernel ([`kernels::nearest4`]), larger `k` through exact distances.
+/// Calls `f(nearest center, row)` for every row of `rows`, in order: up to 16 centers
+/// through the blocked kernel ([`kernels::nearest4_avx2`] where the CPU has AVX2 and FMA,
+/// else [`kernels::nearest4`]), more through exact distances.
 fn for_each_nearest<F: FnMut(usize, &[f64])>(
     rows: &[f64],
     dim: usize,
@@ -64,18 +65,32 @@ fn for_each_nearest<F: FnMut(usize, &[f64])>(
             match centers.rows {
                 $($k => {
                     let norms: [f64; $k] = std::array::from_fn(|j| kernels::dot(centers.row(j), centers.row(j)));
-                    #[cfg(target_arch = "x86_64")]
-                    if kernels::has_avx2_fma() {
-                        // SAFETY: the CPU has AVX2 and FMA.
-                        unsafe { blocked_rows_avx2::<$k, F>(rows, dim, ct, &norms, &mut f) };
-                        return;
-                    }
                     blocked_rows::<$k, false, F>(rows, dim, ct, &norms, &mut f);
                     return;
                 })*
                 _ => {}
             }
         };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if centers.rows <= 16 && kernels::has_avx2_fma() {
+        let k = centers.rows;
+        let width = k.div_ceil(4) * 4;
+        let mut padded = vec![0.0; dim * width];
+        for d in 0..dim {
+            padded[d * width..d * width + k].copy_from_slice(&ct[d * k..(d + 1) * k]);
+        }
+        let mut norms = vec![f64::INFINITY; width];
+        for (j, n) in norms.iter_mut().enumerate().take(k) {
+            *n = kernels::dot(centers.row(j), centers.row(j));
+        }
+        match width / 4 {
+            1 => intrinsic_rows::<1, F>(rows, dim, &padded, &norms, &mut f),
+            2 => intrinsic_rows::<2, F>(rows, dim, &padded, &norms, &mut f),
+            3 => intrinsic_rows::<3, F>(rows, dim, &padded, &norms, &mut f),
+            _ => intrinsic_rows::<4, F>(rows, dim, &padded, &norms, &mut f),
+        }
+        return;
     }
     blocked!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
     kernels::dispatch(|| {
@@ -87,17 +102,29 @@ fn for_each_nearest<F: FnMut(usize, &[f64])>(
     });
 }
 
-/// [`blocked_rows`] compiled for AVX2 and FMA.
+/// Four rows at a time through [`kernels::nearest4_avx2`] (the caller checked the CPU).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn blocked_rows_avx2<const K: usize, F: FnMut(usize, &[f64])>(
+fn intrinsic_rows<const Q: usize, F: FnMut(usize, &[f64])>(
     rows: &[f64],
     dim: usize,
-    ct: &[f64],
-    norms: &[f64; K],
+    padded: &[f64],
+    norms: &[f64],
     f: &mut F,
 ) {
-    blocked_rows::<K, true, F>(rows, dim, ct, norms, f);
+    let mut blocks = rows.chunks_exact(4 * dim);
+    for block in &mut blocks {
+        let r: [&[f64]; 4] = std::array::from_fn(|i| &block[i * dim..(i + 1) * dim]);
+        // SAFETY: AVX2 and FMA were checked by the caller; the sizes match.
+        let nearest = unsafe { kernels::nearest4_avx2::<Q>(r, dim, padded, norms) };
+        for i in 0..4 {
+            f(nearest[i], r[i]);
+        }
+    }
+    for row in blocks.remainder().chunks_exact(dim) {
+        // SAFETY: as above.
+        let nearest = unsafe { kernels::nearest4_avx2::<Q>([row; 4], dim, padded, norms) };
+        f(nearest[0], row);
+    }
 }
 
 #[inline(always)]
