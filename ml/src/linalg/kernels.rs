@@ -260,11 +260,11 @@ pub unsafe fn nearest4_avx2<const Q: usize>(
     }
     let mut out = [0usize; 4];
     let minus_two = _mm256_set1_pd(-2.0);
-    for r in 0..4 {
+    for (slot, row_acc) in out.iter_mut().zip(&acc) {
         let mut best = (0, f64::INFINITY);
-        for q in 0..Q {
+        for (q, a) in row_acc.iter().enumerate() {
             let n = _mm256_loadu_pd(norms.as_ptr().add(4 * q));
-            let v = _mm256_fmadd_pd(minus_two, acc[r][q], n);
+            let v = _mm256_fmadd_pd(minus_two, *a, n);
             let mut lanes = [0.0f64; 4];
             _mm256_storeu_pd(lanes.as_mut_ptr(), v);
             for (l, value) in lanes.iter().enumerate() {
@@ -273,7 +273,7 @@ pub unsafe fn nearest4_avx2<const Q: usize>(
                 }
             }
         }
-        out[r] = best.0;
+        *slot = best.0;
     }
     out
 }
