@@ -2,6 +2,9 @@
 //! against a plain re-implementation of its update rule, and OWL-QN (L1) solutions checked
 //! against the lasso optimality conditions computed with naive loops.
 
+// The references index rows and dimensions the way the formulas are written.
+#![allow(clippy::needless_range_loop)]
+
 use eddy_ml::classification::LogisticRegression;
 use eddy_ml::param::common;
 use eddy_ml::{Column, DenseMatrix, Estimator, Table, Transformer, WithParams};
