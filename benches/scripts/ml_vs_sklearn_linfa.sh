@@ -9,11 +9,14 @@
 #
 # Usage: benches/scripts/ml_vs_sklearn_linfa.sh
 #        REPEAT=5 THREADS=2 benches/scripts/ml_vs_sklearn_linfa.sh
+#        TASKS=logreg TOOLS="eddy sklearn" benches/scripts/ml_vs_sklearn_linfa.sh   # a subset
 # Needs: cargo, python3 with scikit-learn and numpy (`pip install scikit-learn numpy`).
 # The data is generated once (seeded) into $WORK and reused by later runs.
 set -euo pipefail
 
 THREADS="${THREADS:-2}"
+TASKS="${TASKS:-kmeans logreg}"
+TOOLS="${TOOLS:-eddy sklearn linfa}"
 REPEAT="${REPEAT:-3}"
 KM_ROWS="${KM_ROWS:-1000000}"
 LR_ROWS="${LR_ROWS:-1000000}"
@@ -109,13 +112,13 @@ field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)   threads: $THREADS   repeat: $REPEAT"
 declare -A TIMES
-for task in kmeans logreg; do
+for task in $TASKS; do
   if [[ $task == kmeans ]]; then
     X="$WORK/km_x_$KM_ROWS.f64"; INIT="$WORK/km_init_$KM_ROWS.f64"
   else
     X="$WORK/lr_x_$LR_ROWS.f64"; Y="$WORK/lr_y_$LR_ROWS.f64"
   fi
-  for tool in eddy sklearn linfa; do
+  for tool in $TOOLS; do
     OUT="$WORK/out_${task}_$tool.f64"
     times=()
     for _ in $(seq "$REPEAT"); do
@@ -138,7 +141,11 @@ for task in kmeans logreg; do
     fi
     printf '%-7s %-8s median fit %8ss  (runs: %s)  %s%s\n' "$task" "$tool" "${TIMES[$task/$tool]}" "${times[*]}" "$quality" "${iters:+  n_iter $iters}"
   done
-  python3 -c "import sys; e,s,l=map(float,sys.argv[1:]); print(f'{sys.argv[0] if False else \"\"}        ratios: scikit-learn/eddy {s/e:.2f}x   linfa/eddy {l/e:.2f}x')" \
-    "${TIMES[$task/eddy]}" "${TIMES[$task/sklearn]}" "${TIMES[$task/linfa]}"
+  python3 -c '
+import sys
+e, s, l = (float(v) if v else None for v in sys.argv[1:])
+ratio = lambda x: f"{x / e:.2f}x" if x and e else "n/a"
+print(f"        ratios: scikit-learn/eddy {ratio(s)}   linfa/eddy {ratio(l)}")' \
+    "${TIMES[$task/eddy]:-}" "${TIMES[$task/sklearn]:-}" "${TIMES[$task/linfa]:-}"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

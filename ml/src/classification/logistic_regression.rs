@@ -161,33 +161,14 @@ impl Examples<'_> {
                 let mut g = vec![0.0; params.len()];
                 let beta = &params[..dim];
                 let b = if intercept { params[dim] } else { 0.0 };
-                let (loss, weight) = kernels::dispatch(|| {
-                    let (mut loss, mut weight) = (0.0, 0.0);
-                    for i in s..e {
-                        let x = self.x.row(i);
-                        let margin = kernels::dot(x, beta) + b;
-                        let wi = self.w.map_or(1.0, |w| w[i]);
-                        let yi = self.y[i];
-                        // loss = log(1 + e^m) - y·m; d/dm = sigmoid(m) - y. One exp for both.
-                        let e = (-margin.abs()).exp();
-                        let log1p_exp = margin.max(0.0) + e.ln_1p();
-                        let sigmoid = if margin >= 0.0 {
-                            1.0 / (1.0 + e)
-                        } else {
-                            e / (1.0 + e)
-                        };
-                        loss += wi * (log1p_exp - yi * margin);
-                        let r = wi * (sigmoid - yi);
-                        for (gj, xj) in g[..dim].iter_mut().zip(x) {
-                            *gj += r * xj;
-                        }
-                        if intercept {
-                            g[dim] += r;
-                        }
-                        weight += wi;
-                    }
-                    (loss, weight)
-                });
+                let rows = RowRange { s, e, b, intercept };
+                #[cfg(target_arch = "x86_64")]
+                if kernels::has_avx2_fma() {
+                    // SAFETY: the CPU has AVX2 and FMA.
+                    let (loss, weight) = unsafe { rows_loss_grad_avx2(self, rows, beta, &mut g) };
+                    return (loss, weight, g);
+                }
+                let (loss, weight) = rows_loss_grad::<false>(self, rows, beta, &mut g);
                 (loss, weight, g)
             })
             .collect();
@@ -199,6 +180,77 @@ impl Examples<'_> {
         }
         (loss, weight)
     }
+}
+
+/// A range of rows and the intercept for [`rows_loss_grad`].
+#[derive(Clone, Copy)]
+struct RowRange {
+    s: usize,
+    e: usize,
+    b: f64,
+    intercept: bool,
+}
+
+/// [`rows_loss_grad`] compiled for AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rows_loss_grad_avx2(
+    ex: &Examples<'_>,
+    rows: RowRange,
+    beta: &[f64],
+    g: &mut [f64],
+) -> (f64, f64) {
+    rows_loss_grad::<true>(ex, rows, beta, g)
+}
+
+/// Summed loss and weight of rows `s..e`, their summed gradient added into `g`.
+#[inline(always)]
+fn rows_loss_grad<const FMA: bool>(
+    ex: &Examples<'_>,
+    rows: RowRange,
+    beta: &[f64],
+    g: &mut [f64],
+) -> (f64, f64) {
+    let dim = beta.len();
+    let (mut loss, mut weight) = (0.0, 0.0);
+    for i in rows.s..rows.e {
+        let x = ex.x.row(i);
+        let mut acc = [0.0f64; 4];
+        let mut xc = x.chunks_exact(4);
+        let mut bc = beta.chunks_exact(4);
+        for (xs, bs) in (&mut xc).zip(&mut bc) {
+            for l in 0..4 {
+                acc[l] = kernels::mul_add::<FMA>(xs[l], bs[l], acc[l]);
+            }
+        }
+        let mut margin = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        for (xv, bv) in xc.remainder().iter().zip(bc.remainder()) {
+            margin = kernels::mul_add::<FMA>(*xv, *bv, margin);
+        }
+        margin += rows.b;
+        let wi = ex.w.map_or(1.0, |w| w[i]);
+        let yi = ex.y[i];
+        // loss = log(1 + e^m) - y·m; d/dm = sigmoid(m) - y. One exp for both; ln(1 + e)
+        // rather than ln_1p(e): e <= 1, so the absolute error stays below 2.3e-16, and ln is
+        // several times faster.
+        let e = (-margin.abs()).exp();
+        let log1p_exp = margin.max(0.0) + (1.0 + e).ln();
+        let sigmoid = if margin >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+        loss += wi * (log1p_exp - yi * margin);
+        let r = wi * (sigmoid - yi);
+        for (gj, xj) in g[..dim].iter_mut().zip(x) {
+            *gj = kernels::mul_add::<FMA>(r, *xj, *gj);
+        }
+        if rows.intercept {
+            g[dim] += r;
+        }
+        weight += wi;
+    }
+    (loss, weight)
 }
 
 impl LogisticRegression {
