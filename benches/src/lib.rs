@@ -144,3 +144,53 @@ mod tests {
         assert!(a.len() >= 10_000);
     }
 }
+
+/// Dense `f64` matrices in the raw file format the ML benchmarks share with their Python
+/// side: two little-endian `u64` (rows, columns), then the values row by row as
+/// little-endian `f64` (numpy: `np.array([r, c], '<u8').tofile(f); x.astype('<f8').tofile(f)`).
+pub mod matrix_file {
+    use std::io::{Read, Write};
+    use std::path::Path;
+
+    /// Reads a matrix: (rows, columns, values).
+    ///
+    /// # Errors
+    /// If the file cannot be read or its size does not match its header.
+    pub fn read(path: &Path) -> std::io::Result<(usize, usize, Vec<f64>)> {
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+        let bad = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: not a matrix file", path.display()),
+            )
+        };
+        if bytes.len() < 16 {
+            return Err(bad());
+        }
+        let rows = u64::from_le_bytes(bytes[0..8].try_into().map_err(|_| bad())?) as usize;
+        let cols = u64::from_le_bytes(bytes[8..16].try_into().map_err(|_| bad())?) as usize;
+        if bytes.len() != 16 + rows * cols * 8 {
+            return Err(bad());
+        }
+        let values = bytes[16..]
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            .collect();
+        Ok((rows, cols, values))
+    }
+
+    /// Writes a matrix.
+    ///
+    /// # Errors
+    /// If the file cannot be written.
+    pub fn write(path: &Path, rows: usize, cols: usize, values: &[f64]) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        out.write_all(&(rows as u64).to_le_bytes())?;
+        out.write_all(&(cols as u64).to_le_bytes())?;
+        for v in values {
+            out.write_all(&v.to_le_bytes())?;
+        }
+        out.flush()
+    }
+}

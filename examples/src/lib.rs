@@ -7,6 +7,7 @@ pub mod connected_components;
 pub mod csv_table;
 pub mod duration;
 pub mod graph_input;
+pub mod ml;
 pub mod wordcount;
 
 /// Sets up `tracing` to stderr, at `warn` unless `RUST_LOG` says otherwise. First, it lets

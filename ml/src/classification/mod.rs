@@ -1,0 +1,7 @@
+//! Classifiers: [`LogisticRegression`].
+
+mod logistic_regression;
+
+pub use logistic_regression::{
+    LogisticRegression, LogisticRegressionModel, LogisticRegressionModelData,
+};

@@ -1,0 +1,5 @@
+//! Clustering: [`KMeans`].
+
+pub mod kmeans;
+
+pub use kmeans::{KMeans, KMeansModel, KMeansModelData};
