@@ -69,6 +69,7 @@ mod algorithm;
 mod csr;
 mod error;
 mod generator;
+mod graph;
 mod parallel;
 mod petgraph_conv;
 
@@ -85,3 +86,4 @@ pub use csr::order::VertexOrder;
 pub use csr::Csr;
 pub use error::{Error, Result};
 pub use generator::kronecker::Kronecker;
+pub use graph::{Edge, EdgeDirection, Graph, Vertex, VertexKey};
