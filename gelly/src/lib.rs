@@ -70,6 +70,7 @@ mod csr;
 mod error;
 mod generator;
 mod graph;
+pub mod iteration;
 mod parallel;
 mod petgraph_conv;
 
