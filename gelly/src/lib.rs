@@ -71,6 +71,7 @@ mod error;
 mod generator;
 mod graph;
 pub mod iteration;
+pub mod library;
 mod parallel;
 mod petgraph_conv;
 

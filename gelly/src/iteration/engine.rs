@@ -148,7 +148,11 @@ where
     M: Data,
     A: Data,
     B: Data,
-    C: FnMut(&mut Vertex<K, VV>, Vec<M>, &mut Context<K, EV, M, A, B>) + Clone + Send + Sync + 'static,
+    C: FnMut(&mut Vertex<K, VV>, Vec<M>, &mut Context<K, EV, M, A, B>)
+        + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     let env = graph.environment().clone();
     let adjacency: DataSet<(K, Vec<Edge<K, EV>>)> = graph
@@ -162,7 +166,8 @@ where
         .vertices()
         .map(|v| State::Vertex(v, Vec::new()))
         .union(&env.from_collection(vec![State::Global(1, None)]));
-    let user: Option<DataSet<Shared<A, B>>> = config.broadcast.as_ref().map(|b| b.map(Shared::User));
+    let user: Option<DataSet<Shared<A, B>>> =
+        config.broadcast.as_ref().map(|b| b.map(Shared::User));
     let all_active = config.all_active;
     let aggregator = config.aggregator.clone();
     let result = initial.iterate_with_termination(supersteps, move |partial| {
@@ -181,9 +186,11 @@ where
             .left_outer_join(&adjacency)
             .where_key(|p: &(Vertex<K, VV>, Vec<M>)| p.0.id.clone())
             .equal_to(|a: &(K, Vec<Edge<K, EV>>)| a.0.clone())
-            .flat_with(|p: Option<(Vertex<K, VV>, Vec<M>)>, a: Option<(K, Vec<Edge<K, EV>>)>| {
-                p.map(|(v, inbox)| (v, inbox, a.map(|a| a.1).unwrap_or_default()))
-            });
+            .flat_with(
+                |p: Option<(Vertex<K, VV>, Vec<M>)>, a: Option<(K, Vec<Edge<K, EV>>)>| {
+                    p.map(|(v, inbox)| (v, inbox, a.map(|a| a.1).unwrap_or_default()))
+                },
+            );
         let fold = aggregator.clone();
         let mut compute = compute.clone();
         let mut global_at: usize = 0;
@@ -263,9 +270,9 @@ where
         let criterion = if all_active {
             next_global.clone()
         } else {
-            next_vertices.filter(|s: &State<K, VV, M, A>| {
-                matches!(s, State::Vertex(_, inbox) if !inbox.is_empty())
-            })
+            next_vertices.filter(
+                |s: &State<K, VV, M, A>| matches!(s, State::Vertex(_, inbox) if !inbox.is_empty()),
+            )
         };
         (next_vertices.union(&next_global), criterion)
     });

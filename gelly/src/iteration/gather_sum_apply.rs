@@ -71,6 +71,12 @@ impl<K: VertexKey, VV: Data, EV: Data> Graph<K, VV, EV> {
         let config = config.clone().all_active(false);
         // Values flow against the gather direction: out-neighbours' values reach a vertex
         // along its out-edges, backwards.
-        engine::run(self, &config, config.direction.reversed(), last.saturating_add(1), compute)
+        engine::run(
+            self,
+            &config,
+            config.direction.reversed(),
+            last.saturating_add(1),
+            compute,
+        )
     }
 }

@@ -54,19 +54,26 @@ impl<K: VertexKey, VV: Data, EV: Data> Graph<K, VV, EV> {
             + 'static,
     {
         let last = config.max_iterations;
-        let compute = move |v: &mut Vertex<K, VV>, messages: Vec<M>, ctx: &mut Context<K, EV, M, A, B>| {
-            // Superstep s gathers what iteration s - 1 scattered, then scatters iteration s.
-            if ctx.superstep() > 1 {
-                match gather(v, messages, ctx) {
-                    Some(value) => v.value = value,
-                    None => return,
+        let compute =
+            move |v: &mut Vertex<K, VV>, messages: Vec<M>, ctx: &mut Context<K, EV, M, A, B>| {
+                // Superstep s gathers what iteration s - 1 scattered, then scatters iteration s.
+                if ctx.superstep() > 1 {
+                    match gather(v, messages, ctx) {
+                        Some(value) => v.value = value,
+                        None => return,
+                    }
                 }
-            }
-            if ctx.superstep() <= last {
-                scatter(v, ctx);
-            }
-        };
+                if ctx.superstep() <= last {
+                    scatter(v, ctx);
+                }
+            };
         let config = config.clone().all_active(false);
-        engine::run(self, &config, config.direction, last.saturating_add(1), compute)
+        engine::run(
+            self,
+            &config,
+            config.direction,
+            last.saturating_add(1),
+            compute,
+        )
     }
 }

@@ -45,6 +45,12 @@ impl<K: VertexKey, VV: Data, EV: Data> Graph<K, VV, EV> {
             + Sync
             + 'static,
     {
-        engine::run(self, config, config.direction, config.max_iterations, compute)
+        engine::run(
+            self,
+            config,
+            config.direction,
+            config.max_iterations,
+            compute,
+        )
     }
 }
