@@ -88,4 +88,4 @@ pub use csr::order::VertexOrder;
 pub use csr::Csr;
 pub use error::{Error, Result};
 pub use generator::kronecker::Kronecker;
-pub use graph::{Edge, EdgeDirection, Graph, Vertex, VertexKey};
+pub use graph::{Edge, EdgeDirection, Graph, Neighbor, Vertex, VertexKey};

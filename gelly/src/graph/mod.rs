@@ -95,6 +95,10 @@ impl<K, EV> Edge<K, EV> {
     }
 }
 
+/// A vertex id, one of its edges, and the neighbour at the edge's other end (see
+/// [`Graph::neighbors`]).
+pub type Neighbor<K, VV, EV> = (K, Edge<K, EV>, Vertex<K, VV>);
+
 /// Which edges of a vertex a neighbourhood method or an iteration looks at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EdgeDirection {

@@ -9,7 +9,7 @@
 use eddy_dataset::DataSet;
 use eddy_runtime::Data;
 
-use super::{Edge, EdgeDirection, Graph, Vertex, VertexKey};
+use super::{Edge, EdgeDirection, Graph, Neighbor, Vertex, VertexKey};
 
 impl<K: VertexKey, VV: Data, EV: Data> Graph<K, VV, EV> {
     /// `(vertex, edge)` pairs: each edge paired with the vertex it counts for in `direction`
@@ -24,7 +24,7 @@ impl<K: VertexKey, VV: Data, EV: Data> Graph<K, VV, EV> {
 
     /// `(vertex, edge, neighbour)` triples: for `Out` the neighbour is the edge's target,
     /// for `In` its source, for `All` both (one triple each).
-    pub fn neighbors(&self, direction: EdgeDirection) -> DataSet<(K, Edge<K, EV>, Vertex<K, VV>)> {
+    pub fn neighbors(&self, direction: EdgeDirection) -> DataSet<Neighbor<K, VV, EV>> {
         self.keyed_edges(direction)
             .join(&self.vertices)
             .where_key(|(k, e): &(K, Edge<K, EV>)| {
@@ -103,13 +103,12 @@ impl<K: VertexKey, VV: Data, EV: Data> Graph<K, VV, EV> {
             + Sync
             + 'static,
     {
-        type Triple<K, EV, VV> = (K, Edge<K, EV>, Vertex<K, VV>);
         self.vertices
             .co_group(&self.neighbors(direction))
             .where_key(|v: &Vertex<K, VV>| v.id.clone())
-            .equal_to(|t: &Triple<K, EV, VV>| t.0.clone())
+            .equal_to(|t: &Neighbor<K, VV, EV>| t.0.clone())
             .with(
-                move |vertices: Vec<Vertex<K, VV>>, triples: Vec<Triple<K, EV, VV>>| {
+                move |vertices: Vec<Vertex<K, VV>>, triples: Vec<Neighbor<K, VV, EV>>| {
                     let pairs: Vec<_> = triples.into_iter().map(|(_, e, n)| (e, n)).collect();
                     let mut out = Vec::new();
                     if let Some(v) = vertices.first() {

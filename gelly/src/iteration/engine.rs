@@ -101,6 +101,9 @@ impl<K: VertexKey, EV, M: Clone, A: Clone, B> Context<'_, K, EV, M, A, B> {
     }
 }
 
+/// A vertex, its messages and its edges, ready to compute.
+type Active<K, VV, EV, M> = (Vertex<K, VV>, Vec<M>, Vec<Edge<K, EV>>);
+
 /// One record of the iteration's partial solution.
 #[derive(Clone, Serialize, Deserialize)]
 enum State<K, VV, M, A> {
@@ -195,8 +198,7 @@ where
         let mut compute = compute.clone();
         let mut global_at: usize = 0;
         let out = joined.with_broadcast_set(&shared).flat_map(
-            move |(mut v, inbox, edges): (Vertex<K, VV>, Vec<M>, Vec<Edge<K, EV>>),
-                  shared: &[Shared<A, B>]| {
+            move |(mut v, inbox, edges): Active<K, VV, EV, M>, shared: &[Shared<A, B>]| {
                 if !matches!(shared.get(global_at), Some(Shared::Global(..))) {
                     global_at = shared
                         .iter()
