@@ -68,7 +68,7 @@
 mod algorithm;
 mod csr;
 mod error;
-mod generator;
+pub mod generator;
 mod graph;
 pub mod iteration;
 pub mod library;
@@ -77,10 +77,14 @@ mod petgraph_conv;
 
 pub use algorithm::bfs::Bfs;
 pub use algorithm::cdlp::Cdlp;
+pub use algorithm::community::CommunityDetection;
+pub use algorithm::hits::Hits;
 pub use algorithm::label_propagation::GellyLabelPropagation;
 pub use algorithm::lcc::Lcc;
 pub use algorithm::pagerank::PageRank;
+pub use algorithm::similarity::{AdamicAdar, JaccardIndex};
 pub use algorithm::sssp::Sssp;
+pub use algorithm::triangles::Triangles;
 pub use algorithm::wcc::Wcc;
 pub use csr::builder::Builder;
 pub use csr::load::LoadOptions;

@@ -33,6 +33,7 @@ mod degree;
 mod join;
 mod neighborhood;
 mod set_ops;
+mod summarize;
 mod transform;
 
 use eddy_dataset::key::JoinKey;
