@@ -75,7 +75,7 @@ impl CommunityDetection {
     /// [`Error::InvalidParameter`] for a negative or NaN delta;
     /// [`Error::ThreadPool`](crate::Error::ThreadPool) if the pool cannot start.
     pub fn run(&self, graph: &Csr) -> Result<Vec<u64>> {
-        if !(self.delta >= 0.0) {
+        if self.delta.is_nan() || self.delta < 0.0 {
             return Err(Error::InvalidParameter {
                 name: "delta",
                 problem: format!("{} is not a non-negative number", self.delta),
