@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use eddy_dataset::ExecutionEnvironment;
-use eddy_gelly::{library, Bfs, Cdlp, Csr, Edge, Graph, PageRank, Sssp, Vertex, Wcc};
+use eddy_gelly::{library, Bfs, Cdlp, Csr, Edge, Graph, PageRank, Sssp, Triangles, Vertex, Wcc};
 use proptest::prelude::*;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/graphalytics");
@@ -253,5 +253,10 @@ proptest! {
         for (g, w) in got.iter().zip(&want) {
             prop_assert!(g.0 == w.0 && close(g.1, w.1, 1e-9), "SSSP {:?} vs {:?}", g, w);
         }
+
+        let want = Triangles::new().threads(1).run(&csr).unwrap();
+        let mut got = library::TriangleListing::new().run(&graph).collect().unwrap();
+        got.sort();
+        prop_assert_eq!(got, want, "triangles");
     }
 }

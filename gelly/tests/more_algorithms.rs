@@ -245,3 +245,10 @@ proptest! {
         prop_assert_eq!(got, want_e.into_iter().collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn community_detection_rejects_a_negative_delta() {
+    let g = generator::path(3).csr().unwrap();
+    let err = CommunityDetection::new().delta(-1.0).run(&g).unwrap_err();
+    assert!(err.to_string().contains("delta"), "{err}");
+}

@@ -10,6 +10,7 @@
 //! | [`Wcc`] | gather-sum-apply over all edges | label `K` (smallest id) |
 //! | [`Bfs`] | scatter-gather | `i64` depth, [`crate::Bfs::UNREACHED`] if unreached |
 //! | [`Sssp`] | scatter-gather over `f64` weights | `f64`, infinity if unreached |
+//! | [`TriangleListing`] | group and join (no iteration) | `(a, b, c)` triples, not per vertex |
 //!
 //! As the specification says, the graph is simple: self-loops are ignored and duplicate
 //! edges count once (the lightest, for SSSP). Each algorithm is told whether the graph is
@@ -31,10 +32,12 @@ mod cdlp;
 mod pagerank;
 mod simple;
 mod sssp;
+mod triangles;
 mod wcc;
 
 pub use bfs::Bfs;
 pub use cdlp::Cdlp;
 pub use pagerank::PageRank;
 pub use sssp::Sssp;
+pub use triangles::TriangleListing;
 pub use wcc::Wcc;
