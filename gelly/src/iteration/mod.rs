@@ -12,6 +12,25 @@
 //!   gather, an associative sum and an apply; the most restricted, and the easiest to get
 //!   right (WCC, SSSP).
 //!
+//! An aggregator folds what vertices contribute in one superstep; the next superstep reads
+//! the result. Here superstep 1 counts the vertices and superstep 2 stores the count:
+//!
+//! ```
+//! use eddy_gelly::{iteration::Config, Edge, Graph};
+//! let env = eddy_dataset::ExecutionEnvironment::new();
+//! let edges = vec![Edge::new(1u64, 2u64, ()), Edge::new(2, 3, ())];
+//! let graph = Graph::from_edge_collection(&env, edges, |_| 0u64);
+//! let config = Config::new(2).all_active(true).aggregator(|a: u64, b: u64| a + b);
+//! let counted = graph.run_vertex_centric(&config, |v, _: Vec<()>, ctx| {
+//!     match ctx.previous_aggregate() {
+//!         None => ctx.aggregate(1),
+//!         Some(n) => v.value = *n,
+//!     }
+//! });
+//! assert!(counted.collect()?.0.iter().all(|v| v.value == 3));
+//! # Ok::<(), eddy_gelly::Error>(())
+//! ```
+//!
 //! All three run as one DataSet bulk iteration (see `engine.rs` for the plan of a
 //! superstep), so they run wherever DataSet iterations run; [`crate::library`] has LDBC
 //! algorithms written on them.
