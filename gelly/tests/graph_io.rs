@@ -192,3 +192,37 @@ fn scatter_gather_and_gsa_stop_when_nothing_changes() {
         .collect();
     assert_eq!(values, vec![1, 1, 2, 3]);
 }
+
+#[test]
+fn a_graph_converts_to_a_csr_with_the_same_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v, e) = (dir.path().join("g.v"), dir.path().join("g.e"));
+    fs::write(&v, "1\n2\n3\n9\n").unwrap();
+    fs::write(&e, "1 2 0.5\n2 3 2.0\n1 3 4.0\n").unwrap();
+    let graph = Graph::from_ldbc(&env(), &v, &e, true);
+    let csr = graph.to_weighted_csr(true, |w| *w).unwrap();
+    assert_eq!(csr.num_vertices(), 4);
+    let csr_sssp = eddy_gelly::Sssp::new(1).run(&csr).unwrap();
+    let mut dataset_sssp = eddy_gelly::library::Sssp::new(1)
+        .run(&graph)
+        .collect()
+        .unwrap();
+    dataset_sssp.sort_by_key(|p| p.0);
+    assert_eq!(
+        dataset_sssp.iter().map(|p| p.1).collect::<Vec<_>>(),
+        csr_sssp
+    );
+    assert_eq!(csr_sssp, vec![0.0, 0.5, 2.5, f64::INFINITY]);
+    let broken = Graph::from_edge_collection(&env(), vec![Edge::new(1u64, 2u64, ())], |_| ())
+        .filter_on_vertices(|v| v.id == 1);
+    assert!(broken.to_csr(true).is_ok(), "filtering drops the edge too");
+    let unknown = Graph::from_collection(
+        &env(),
+        vec![Vertex::new(1u64, ())],
+        vec![Edge::new(1, 5, ())],
+    );
+    assert!(matches!(
+        unknown.to_csr(true),
+        Err(Error::NotAVertex { vertex: 5 })
+    ));
+}

@@ -1,5 +1,5 @@
 //! Making a [`Graph`]: from DataSets, collections, CSV and LDBC files, and petgraph graphs
-//! (and back to petgraph).
+//! (and back to petgraph, or on to a [`Csr`] for the in-memory algorithms).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -8,6 +8,7 @@ use eddy_dataset::{CsvOptions, DataSet, ExecutionEnvironment};
 use eddy_runtime::Data;
 
 use super::{Edge, Graph, Vertex, VertexKey};
+use crate::csr::Csr;
 use crate::error::{Error, Result};
 
 impl<K: VertexKey, VV: Data, EV: Data> Graph<K, VV, EV> {
@@ -202,5 +203,44 @@ impl<K: VertexKey, VV: Data, EV: Data> Graph<K, VV, EV> {
             graph.add_edge(s, t, e.value);
         }
         Ok(graph)
+    }
+}
+
+impl<VV: Data, EV: Data> Graph<u64, VV, EV> {
+    /// Runs a job and builds an unweighted [`Csr`] of the graph, to run the in-memory
+    /// algorithms (HITS, Jaccard, triangles, ...) on it. The CSR keeps the edges as a set
+    /// (duplicates once, no self-loops).
+    ///
+    /// ```
+    /// use eddy_gelly::{Edge, Graph, Triangles};
+    /// let env = eddy_dataset::ExecutionEnvironment::new();
+    /// let edges = vec![Edge::new(1u64, 2u64, ()), Edge::new(2, 3, ()), Edge::new(3, 1, ())];
+    /// let csr = Graph::from_edge_collection(&env, edges, |_| ()).to_csr(false)?;
+    /// assert_eq!(Triangles::new().run(&csr)?, vec![(1, 2, 3)]);
+    /// # Ok::<(), eddy_gelly::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotAVertex`] if an edge names a vertex the graph lacks; [`Error::Job`] if the
+    /// job fails.
+    pub fn to_csr(&self, directed: bool) -> Result<Csr> {
+        let (vertices, edges) = self.collect()?;
+        Csr::builder(directed)
+            .vertices(vertices.into_iter().map(|v| v.id))
+            .edges(edges.into_iter().map(|e| (e.source, e.target)))
+            .build()
+    }
+
+    /// [`to_csr`](Self::to_csr) with each edge weighted by `weight` of its value.
+    ///
+    /// # Errors
+    /// As [`to_csr`](Self::to_csr), and [`Error::InvalidWeight`] for a negative or NaN
+    /// weight.
+    pub fn to_weighted_csr(&self, directed: bool, weight: impl Fn(&EV) -> f64) -> Result<Csr> {
+        let (vertices, edges) = self.collect()?;
+        Csr::builder(directed)
+            .vertices(vertices.into_iter().map(|v| v.id))
+            .weighted_edges(edges.iter().map(|e| (e.source, e.target, weight(&e.value))))
+            .build()
     }
 }
