@@ -104,6 +104,14 @@ pub enum Error {
     /// The rayon thread pool could not be built.
     #[error("cannot start a thread pool: {0}")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
+    /// A DataSet job of a [`Graph`](crate::Graph) failed (an unreadable or malformed input
+    /// file, naming file and line; a user function that panicked, naming the operator).
+    #[error(transparent)]
+    Job(#[from] eddy_runtime::Error),
+    /// A [`Graph`](crate::Graph) is not valid for what was asked (an edge names a vertex the
+    /// vertex set lacks).
+    #[error("invalid graph: {0}")]
+    InvalidGraph(String),
     /// A bug in this crate.
     #[error("internal error: {0}")]
     Internal(String),

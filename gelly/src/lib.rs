@@ -1,12 +1,39 @@
-//! Eddy Gelly: graphs that fit in memory, on a compact CSR, with LDBC Graphalytics algorithms.
+//! Eddy Gelly: graphs as DataSets with Flink Gelly's API, and graphs that fit in memory on a
+//! compact CSR, with LDBC Graphalytics algorithms on both.
 //!
-//! This crate is the in-memory half of Gelly. A [`Csr`] holds a graph whose vertex ids (any
-//! `u64`) are relabelled to dense `u32` indices in ascending id order, with out-adjacency, and
-//! in-adjacency for directed graphs. Every algorithm runs on it with rayon, on a thread pool of
-//! the size you ask for, and follows the LDBC Graphalytics specification exactly, so its output
-//! can be validated against the Graphalytics reference outputs.
+//! # Two paths
 //!
-//! # Which algorithm
+//! [`Graph<K, VV, EV>`](Graph) is Flink Gelly's graph: a DataSet of [`Vertex`]es and one of
+//! [`Edge`]s, transformed lazily (see [`Graph`] for the methods), iterated with the three
+//! models of [`iteration`] (vertex-centric, scatter-gather, gather-sum-apply), and analysed
+//! with the LDBC algorithms of [`library`], which run as DataSet jobs:
+//!
+//! ```
+//! use eddy_dataset::ExecutionEnvironment;
+//! use eddy_gelly::{library, Edge, EdgeDirection, Graph};
+//!
+//! let env = ExecutionEnvironment::new();
+//! let edges = vec![Edge::new(1u64, 2u64, 1.0), Edge::new(2, 3, 1.0), Edge::new(3, 1, 1.0)];
+//! let graph = Graph::from_edge_collection(&env, edges, |_| ());
+//! let mut degrees = graph.degrees().collect()?;
+//! degrees.sort();
+//! assert_eq!(degrees, vec![(1, 2), (2, 2), (3, 2)]);
+//! let ranks = library::PageRank::new().iterations(5).run(&graph).collect()?;
+//! assert!(ranks.iter().all(|(_, r)| (r - 1.0 / 3.0).abs() < 1e-12));
+//! let reversed = graph.reverse().filter_on_edges(|e| e.source != 1);
+//! assert_eq!(reversed.reduce_on_edges(EdgeDirection::Out, |a, b| a + b).count()?, 2);
+//! # Ok::<(), eddy_gelly::Error>(())
+//! ```
+//!
+//! A [`Csr`] holds a graph whose vertex ids (any `u64`) are relabelled to dense `u32` indices
+//! in ascending id order, with out-adjacency, and in-adjacency for directed graphs. Its
+//! algorithms run with rayon, on a thread pool of the size you ask for, and follow the LDBC
+//! Graphalytics specification exactly. Use it when the graph fits in memory: it runs each iteration as
+//! one parallel pass over arrays, where the DataSet path runs DataSet jobs (joins, group
+//! reductions), which is what lets that path scale out with the runtime. The
+//! `dataset_vs_csr` test checks that both give the same results.
+//!
+//! # Which CSR algorithm
 //!
 //! | algorithm | type | result per vertex |
 //! |---|---|---|
@@ -17,6 +44,10 @@
 //! | [`Bfs`] | breadth-first search depth from a source ([`Bfs::UNREACHED`] if unreached) | `i64` depth |
 //! | [`Sssp`] | single-source shortest paths over edge weights (`f64::INFINITY` if unreached) | `f64` distance |
 //! | [`Lcc`] | local clustering coefficient (directed variant for directed graphs) | `f64` |
+//! | [`Hits`] | Kleinberg's hubs and authorities, L2-normalized, fixed iterations | `(f64, f64)` |
+//! | [`CommunityDetection`] | Flink Gelly's label propagation with scores and hop attenuation | `u64` label |
+//! | [`Triangles`] | triangle listing, directions ignored | `(a, b, c)` triples |
+//! | [`JaccardIndex`], [`AdamicAdar`] | similarity of vertex pairs with a common neighbour | `(u, v, f64)` |
 //!
 //! # Example
 //!
@@ -39,7 +70,7 @@
 //! ```
 //!
 //! Graphs load from LDBC `.v`/`.e` files with [`Csr::load_ldbc`] (streamed, two passes, no
-//! memory beyond the graph), come from an edge list with [`Csr::builder`], convert to and from
+//! memory beyond the graph), come from an edge list with [`Csr::builder`] or a [`generator`], convert to and from
 //! `petgraph` with [`Csr::to_petgraph`] and [`Csr::from_petgraph`], and synthetic Graph500
 //! graphs come from [`Kronecker`]. [`VertexOrder::Degree`] relabels hubs first, which speeds
 //! up the pull kernels on skewed graphs without changing any result.
@@ -55,29 +86,33 @@
 //!
 //! # Graph model
 //!
-//! As in the Graphalytics specification, the edges of a graph form a set: a duplicate edge is
+//! A [`Graph`] keeps what it is given: duplicate edges, self-loops, edges naming unknown
+//! vertices ([`Graph::validate`] finds those). The [`library`] algorithms, like the CSR,
+//! follow the Graphalytics specification: there, the edges of a graph form a set: a duplicate edge is
 //! stored once (for weighted graphs, the smallest weight is kept) and self-loops are dropped,
 //! so every algorithm sees a simple graph. An undirected graph stores every edge in both
 //! directions. Vertex ids are any `u64`; up to `u32::MAX - 1` vertices.
-//!
-//! # What is not here yet
-//!
-//! `Graph<K, VV, EV>` over DataSets and the iteration models (vertex-centric, scatter-gather,
-//! gather-sum-apply) wait for the DataSet API; this crate is the in-memory CSR path.
 
 mod algorithm;
 mod csr;
 mod error;
-mod generator;
+pub mod generator;
+mod graph;
+pub mod iteration;
+pub mod library;
 mod parallel;
 mod petgraph_conv;
 
 pub use algorithm::bfs::Bfs;
 pub use algorithm::cdlp::Cdlp;
+pub use algorithm::community::CommunityDetection;
+pub use algorithm::hits::Hits;
 pub use algorithm::label_propagation::GellyLabelPropagation;
 pub use algorithm::lcc::Lcc;
 pub use algorithm::pagerank::PageRank;
+pub use algorithm::similarity::{AdamicAdar, JaccardIndex};
 pub use algorithm::sssp::Sssp;
+pub use algorithm::triangles::Triangles;
 pub use algorithm::wcc::Wcc;
 pub use csr::builder::Builder;
 pub use csr::load::LoadOptions;
@@ -85,3 +120,4 @@ pub use csr::order::VertexOrder;
 pub use csr::Csr;
 pub use error::{Error, Result};
 pub use generator::kronecker::Kronecker;
+pub use graph::{Edge, EdgeDirection, Graph, Neighbor, Vertex, VertexKey};

@@ -27,10 +27,14 @@
 
 pub(crate) mod bfs;
 pub(crate) mod cdlp;
+pub(crate) mod community;
+pub(crate) mod hits;
 pub(crate) mod label_propagation;
 pub(crate) mod lcc;
 pub(crate) mod pagerank;
+pub(crate) mod similarity;
 pub(crate) mod sssp;
+pub(crate) mod triangles;
 pub(crate) mod wcc;
 
 #[cfg(doc)]
