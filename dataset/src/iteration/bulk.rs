@@ -118,7 +118,13 @@ fn bulk_iteration<T: Data, C: Data>(
                 st.preset(*id, replay);
             }
             let next_id = st.translate(&next_node)?;
-            add_tail::<T>(&mut st, "iteration tail", next_id, &feedback, Partitioner::Forward)?;
+            add_tail::<T>(
+                &mut st,
+                "iteration tail",
+                next_id,
+                &feedback,
+                Partitioner::Forward,
+            )?;
             let count = match &criterion_sink {
                 Some(sink) => Some(sink(&mut st)?),
                 None => None,

@@ -232,7 +232,13 @@ impl<S: Data + Sync> DataSet<S> {
                 let route = Partitioner::Hash(Arc::new(move |s: &S| hash_key(&route_key(s))));
                 add_tail(&mut st, "solution set delta", delta_id, &delta, route)?;
                 let next_id = st.translate(&next_node)?;
-                add_tail(&mut st, "workset tail", next_id, &workset, Partitioner::Forward)?;
+                add_tail(
+                    &mut st,
+                    "workset tail",
+                    next_id,
+                    &workset,
+                    Partitioner::Forward,
+                )?;
                 let max = if empty { 0 } else { max_iterations };
                 run_iteration(st, &node.name(), max, |superstep| {
                     // The barrier: every subtask is done; apply the delta in place and
@@ -246,9 +252,8 @@ impl<S: Data + Sync> DataSet<S> {
                 let partitions: Partitions<S> = tables
                     .iter()
                     .map(|slot| {
-                        let table = std::mem::take(
-                            &mut *slot.lock().unwrap_or_else(|p| p.into_inner()),
-                        );
+                        let table =
+                            std::mem::take(&mut *slot.lock().unwrap_or_else(|p| p.into_inner()));
                         Arc::try_unwrap(table)
                             .unwrap_or_else(|shared| (*shared).clone())
                             .into_values()

@@ -79,9 +79,9 @@ struct PartitionRunner<T> {
 impl<T: Clone + Send> Source<T> for PartitionRunner<T> {
     fn open(&mut self, ctx: &SourceContext) -> Result<()> {
         if let Some(parts) = &self.shared {
-            let part = parts.get(ctx.subtask as usize).ok_or_else(|| {
-                Error::Internal("partition source without a partition".into())
-            })?;
+            let part = parts
+                .get(ctx.subtask as usize)
+                .ok_or_else(|| Error::Internal("partition source without a partition".into()))?;
             let part = part
                 .lock()
                 .map_err(|_| Error::Internal("partition slot poisoned".into()))?

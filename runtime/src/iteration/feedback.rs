@@ -54,7 +54,11 @@ fn lock<T>(slot: &Mutex<Vec<T>>) -> std::sync::MutexGuard<'_, Vec<T>> {
 impl<T> Feedback<T> {
     /// Empty banks for `parallelism` subtasks.
     pub fn new(parallelism: u32) -> Self {
-        let bank = || (0..parallelism.max(1)).map(|_| Mutex::new(Vec::new())).collect();
+        let bank = || {
+            (0..parallelism.max(1))
+                .map(|_| Mutex::new(Vec::new()))
+                .collect()
+        };
         Feedback {
             inner: Arc::new(Banks {
                 current: bank(),

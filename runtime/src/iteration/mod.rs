@@ -141,7 +141,11 @@ mod tests {
     }
     impl Operator<u64, u64> for Increment {
         fn process_record(&mut self, r: Record<u64>, out: &mut dyn Output<u64>) -> Result<()> {
-            assert!(Some(r.value) != self.panic_at, "value {} is cursed", r.value);
+            assert!(
+                Some(r.value) != self.panic_at,
+                "value {} is cursed",
+                r.value
+            );
             out.collect(Record::new(r.value + 1))
         }
     }
@@ -158,20 +162,35 @@ mod tests {
     }
 
     /// head -> increment (p2, rebalanced) -> tail, and increment -> below ten -> count.
-    fn step_graph(feedback: &Feedback<u64>, criterion: &Aggregator, panic_at: Option<u64>) -> JobGraph {
+    fn step_graph(
+        feedback: &Feedback<u64>,
+        criterion: &Aggregator,
+        panic_at: Option<u64>,
+    ) -> JobGraph {
         let mut graph = JobGraph::new();
         let fb = feedback.clone();
-        let head = graph.add_source("head", 2, true, move |_| Box::new(FeedbackSource::new(fb.clone())));
+        let head = graph.add_source("head", 2, true, move |_| {
+            Box::new(FeedbackSource::new(fb.clone()))
+        });
         let inc = graph.add_operator("increment", 2, move || Box::new(Increment { panic_at }));
         let fb = feedback.clone();
         let tail = graph.add_operator("tail", 2, move || Box::new(FeedbackSink::new(fb.clone())));
         let below = graph.add_operator("below ten", 1, || Box::new(BelowTen));
         let count = criterion.clone();
-        let sink = graph.add_operator("criterion", 1, move || Box::new(CountInto(count.clone())));
-        graph.connect(head, inc, Partitioner::<u64>::Rebalance).unwrap();
-        graph.connect(inc, tail, Partitioner::<u64>::Forward).unwrap();
-        graph.connect(inc, below, Partitioner::<u64>::Forward).unwrap();
-        graph.connect(below, sink, Partitioner::<u64>::Forward).unwrap();
+        let sink = graph
+            .add_operator::<u64, (), _>("criterion", 1, move || Box::new(CountInto(count.clone())));
+        graph
+            .connect(head, inc, Partitioner::<u64>::Rebalance)
+            .unwrap();
+        graph
+            .connect(inc, tail, Partitioner::<u64>::Forward)
+            .unwrap();
+        graph
+            .connect(inc, below, Partitioner::<u64>::Forward)
+            .unwrap();
+        graph
+            .connect(below, sink, Partitioner::<u64>::Forward)
+            .unwrap();
         graph
     }
 
@@ -197,7 +216,11 @@ mod tests {
         let mut values: Vec<u64> = feedback.into_partitions().concat();
         values.sort_unstable();
         assert_eq!(values, vec![10, 13, 15]);
-        let increment = result.operators.iter().find(|o| o.name == "increment").unwrap();
+        let increment = result
+            .operators
+            .iter()
+            .find(|o| o.name == "increment")
+            .unwrap();
         assert_eq!(increment.records_in, 30);
     }
 
@@ -233,6 +256,9 @@ mod tests {
         assert_eq!(supersteps, 2);
         assert!(matches!(error, Error::UserFunction { .. }), "{error:?}");
         let message = error.to_string();
-        assert!(message.contains("increment") && message.contains("cursed"), "{message}");
+        assert!(
+            message.contains("increment") && message.contains("cursed"),
+            "{message}"
+        );
     }
 }
