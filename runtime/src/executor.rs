@@ -294,6 +294,9 @@ fn restored_state(
     restored
 }
 
+/// Called with every operator's record counts while a job runs.
+pub(crate) type ProgressFn<'a> = &'a mut dyn FnMut(&[OperatorMetrics]);
+
 /// One run of the job, from `restore` or from scratch; `progress` is polled while it runs
 /// (without it, the caller just waits: a superstep of an iteration).
 pub(crate) fn run_attempt(
@@ -302,7 +305,7 @@ pub(crate) fn run_attempt(
     plan: &Plan,
     restore: Option<&LoadedCheckpoint>,
     storage: &Option<Arc<dyn CheckpointStorage>>,
-    progress: Option<&mut dyn FnMut(&[OperatorMetrics])>,
+    progress: Option<ProgressFn<'_>>,
 ) -> Result<JobResult> {
     let start = Instant::now();
     let failed = Arc::new(AtomicBool::new(false));

@@ -110,7 +110,7 @@ mod tests {
     /// combining, and what it emits still reduces to the right totals downstream.
     #[test]
     fn a_combiner_that_cannot_combine_passes_records_on_without_losing_any() {
-        let key: Arc<dyn Fn(&(u64, u64)) -> u64 + Send + Sync> = Arc::new(|r| r.0);
+        let key: crate::function::KeySelector<(u64, u64), u64> = Arc::new(|r| r.0);
         let mut combiner = Reduce::combiner(key, |a: (u64, u64), b: (u64, u64)| (a.0, a.1 + b.1));
         let mut out: Vec<Record<(u64, u64)>> = Vec::new();
         let distinct = 3 * COMBINER_ENTRIES as u64;
@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn a_combiner_that_combines_keeps_combining() {
-        let key: Arc<dyn Fn(&(u64, u64)) -> u64 + Send + Sync> = Arc::new(|r| r.0);
+        let key: crate::function::KeySelector<(u64, u64), u64> = Arc::new(|r| r.0);
         let mut combiner = Reduce::combiner(key, |a: (u64, u64), b: (u64, u64)| (a.0, a.1 + b.1));
         let mut out: Vec<Record<(u64, u64)>> = Vec::new();
         let keys = COMBINER_ENTRIES as u64;
