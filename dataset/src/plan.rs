@@ -8,11 +8,12 @@
 //! when several consumers share it) and hands the graph to `eddy_runtime::execute` in batch
 //! mode.
 //!
-//! Some nodes cannot be one operator of one job: an iteration runs a job per superstep, and
-//! a range partitioning samples its input first. Their `build` runs those jobs during the
-//! translation ([`Translator::materialize`]) and adds a source of the materialized result
-//! to the graph being built. Placeholders (an iteration's partial solution, workset and
-//! solution set) are bound per superstep in [`Bindings`].
+//! Some nodes cannot be one operator of one job: an iteration runs its step graph superstep
+//! after superstep (`eddy_runtime::iteration`), and a range partitioning samples its input
+//! first. Their `build` runs those jobs during the translation ([`Translator::materialize`])
+//! and adds a source of the materialized result to the graph being built. Placeholders (an
+//! iteration's partial solution, workset and solution set) are bound, once per iteration, in
+//! [`Bindings`].
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -66,8 +67,10 @@ pub(crate) type CacheFn = fn(&Translator, &Rc<PlanNode>) -> Result<Replay>;
 fn cache_of<T: Data>(t: &Translator, node: &Rc<PlanNode>) -> Result<Replay> {
     let partitions: Partitions<T> = t.materialize(node)?;
     let name = format!("{} (cached)", node.name());
+    // Shared: an iteration's step graph runs this source once per superstep.
+    let source = PartitionSource::shared(partitions);
     Ok(Rc::new(move |t: &mut Translator| {
-        t.add_partition_source(&name, PartitionSource::owned(partitions.clone()))
+        t.add_partition_source(&name, source.clone())
     }))
 }
 

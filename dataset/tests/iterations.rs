@@ -207,3 +207,121 @@ fn outer_joins_with_a_loop_invariant_side_match_the_reference() {
         );
     }
 }
+
+/// A user function failing inside a superstep fails the iteration with its operator's name,
+/// at every parallelism, without hanging the other subtasks.
+#[test]
+fn a_failing_step_function_is_reported_by_name() {
+    for p in [1, 2, 4] {
+        let env = eddy_dataset::ExecutionEnvironment::new();
+        env.set_parallelism(p);
+        let result = env
+            .from_collection(0u64..100)
+            .iterate(10, |partial| {
+                partial
+                    .map(|x| {
+                        assert!(x != 103, "value 103 reached");
+                        x + 1
+                    })
+                    .name("fragile step")
+            })
+            .collect();
+        let message = result.unwrap_err().to_string();
+        assert!(
+            message.contains("fragile step") && message.contains("103"),
+            "p={p}: {message}"
+        );
+    }
+}
+
+/// An empty initial workset runs no superstep: the result is the initial solution set.
+#[test]
+fn delta_iteration_with_an_empty_workset_returns_the_solution_set() {
+    let env = eddy_dataset::ExecutionEnvironment::new();
+    env.set_parallelism(2);
+    let solution = env.from_collection(vec![(1u64, 10u64), (2, 20)]);
+    let workset = env.from_collection(Vec::<(u64, u64)>::new());
+    let result = solution.iterate_delta(
+        &workset,
+        5,
+        |s: &(u64, u64)| s.0,
+        |it| {
+            let bumped = it.workset().map(|(k, v)| (k, v + 1));
+            (bumped.clone(), bumped)
+        },
+    );
+    assert_eq!(sorted(result.collect().unwrap()), vec![(1, 10), (2, 20)]);
+}
+
+/// Supersteps are counted in the data: each adds one to a counter, and a delta iteration
+/// whose workset shrinks by one record per superstep stops when it is empty (after as many
+/// supersteps as the workset had records), every superstep seeing the solution set as it
+/// was when it started.
+#[test]
+fn delta_iteration_stops_on_the_empty_workset_after_the_expected_supersteps() {
+    for p in [1, 2, 4] {
+        let env = eddy_dataset::ExecutionEnvironment::new();
+        env.set_parallelism(p);
+        // Solution: key -> supersteps that updated it. Workset: (key, remaining).
+        let solution = env.from_collection((0u64..6).map(|k| (k, 0u64)));
+        let workset = env.from_collection((0u64..6).map(|k| (k, k)));
+        let result = solution.iterate_delta(
+            &workset,
+            100,
+            |s: &(u64, u64)| s.0,
+            |it| {
+                let delta = it.solution_set().join(
+                    &it.workset().filter(|w| w.1 > 0),
+                    |w: &(u64, u64)| w.0,
+                    |_w, old: &(u64, u64)| (old.0, old.1 + 1),
+                );
+                let next = it.workset().filter(|w| w.1 > 1).map(|(k, r)| (k, r - 1));
+                (delta, next)
+            },
+        );
+        // Key k is updated in supersteps 1..=k (5 supersteps in all: key 5 needs them).
+        let expected: Vec<(u64, u64)> = (0u64..6).map(|k| (k, k)).collect();
+        assert_eq!(sorted(result.collect().unwrap()), expected, "p={p}");
+    }
+}
+
+/// Random bulk iterations against a sequential model: each superstep every value moves to
+/// `(3v + 1) mod m`, with a termination criterion on values above a threshold.
+#[test]
+fn bulk_iterations_match_a_sequential_model_on_random_inputs() {
+    use proptest::test_runner::{Config, TestRunner};
+    let mut runner = TestRunner::new(Config::with_cases(8));
+    runner
+        .run(
+            &(
+                prop::collection::vec(0u64..1000, 0..50),
+                1u32..12,
+                500u64..1000,
+                prop::sample::select(vec![1u32, 2, 4]),
+            ),
+            |(values, max, threshold, p)| {
+                let m = 1009;
+                let mut model = values.clone();
+                for _ in 0..max {
+                    model = model.iter().map(|v| (3 * v + 1) % m).collect();
+                    if !model.iter().any(|v| *v > threshold) {
+                        break;
+                    }
+                }
+                let env = eddy_dataset::ExecutionEnvironment::new();
+                env.set_parallelism(p);
+                let got = env
+                    .from_collection(values)
+                    .iterate_with_termination(max, move |partial| {
+                        let next = partial.map(move |v| (3 * v + 1) % m);
+                        let big = next.filter(move |v| *v > threshold);
+                        (next, big)
+                    })
+                    .collect()
+                    .unwrap();
+                prop_assert_eq!(sorted(got), sorted(model));
+                Ok(())
+            },
+        )
+        .unwrap();
+}

@@ -72,6 +72,24 @@ pub fn random_edges(
         .name("random edges")
 }
 
+/// Flink's `DataSetCCBench` mix (MurmurHash3's finalizer, made non-negative as a Java long).
+fn flink_mix(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x & (i64::MAX as u64)
+}
+
+/// The graph of `../shared/peers/flink/java120/DataSetCCBench.java`: undirected edge `e` of
+/// `0..edges` is `(mix(2e) % vertices, mix(2e + 1) % vertices)`, generated in parallel.
+pub fn flink_edges(env: &ExecutionEnvironment, vertices: u64, edges: u64) -> DataSet<(u64, u64)> {
+    let n = vertices.max(1);
+    env.generate_sequence(0, edges.saturating_sub(1))
+        .filter(move |_| edges > 0)
+        .map(move |e| (flink_mix(2 * e) % n, flink_mix(2 * e + 1) % n))
+        .name("random edges (Flink's generator)")
+}
+
 /// Reads `src dst` pairs (whitespace separated; blank lines and `#` comments skipped).
 ///
 /// # Errors

@@ -186,7 +186,14 @@ fn execute_local(
             check_compatible(loaded, &plan, config)?;
             tracing::info!(from = %loaded.dir.display(), "restoring");
         }
-        let attempt = run_attempt(graph, config, &plan, restore.as_ref(), &storage, progress);
+        let attempt = run_attempt(
+            graph,
+            config,
+            &plan,
+            restore.as_ref(),
+            &storage,
+            Some(&mut *progress),
+        );
         match attempt {
             Ok(mut result) => {
                 result.restarts = restarts;
@@ -305,14 +312,18 @@ fn restored_state(
     restored
 }
 
-/// One run of the job, from `restore` or from scratch.
-fn run_attempt(
+/// Called with every operator's record counts while a job runs.
+pub(crate) type ProgressFn<'a> = &'a mut dyn FnMut(&[OperatorMetrics]);
+
+/// One run of the job, from `restore` or from scratch; `progress` is polled while it runs
+/// (without it, the caller just waits: a superstep of an iteration).
+pub(crate) fn run_attempt(
     graph: &JobGraph,
     config: &ExecutionConfig,
     plan: &Plan,
     restore: Option<&LoadedCheckpoint>,
     storage: &Option<Arc<dyn CheckpointStorage>>,
-    progress: &mut dyn FnMut(&[OperatorMetrics]),
+    progress: Option<ProgressFn<'_>>,
 ) -> Result<JobResult> {
     let start = Instant::now();
     let failed = Arc::new(AtomicBool::new(false));
@@ -460,11 +471,13 @@ fn run_attempt(
             })
             .collect()
     };
-    while !handles.iter().all(|h| h.is_finished()) {
-        std::thread::sleep(PROGRESS_INTERVAL.min(Duration::from_millis(
-            5 + start.elapsed().as_millis() as u64 / 4,
-        )));
-        progress(&snapshot(&task_wall));
+    if let Some(progress) = progress {
+        while !handles.iter().all(|h| h.is_finished()) {
+            std::thread::sleep(PROGRESS_INTERVAL.min(Duration::from_millis(
+                5 + start.elapsed().as_millis() as u64 / 4,
+            )));
+            progress(&snapshot(&task_wall));
+        }
     }
     let mut failures: Vec<(Instant, Error)> = Vec::new();
     for (handle, head) in handles.into_iter().zip(heads) {
@@ -526,7 +539,7 @@ fn root_cause(mut failures: Vec<(Instant, Error)>) -> Option<Error> {
 }
 
 /// The physical decisions about a graph.
-struct Plan {
+pub(crate) struct Plan {
     parallelism: Vec<u32>,
     /// The effective partitioning of every edge.
     kinds: Vec<PartitionKind>,
@@ -545,7 +558,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(graph: &JobGraph, config: &ExecutionConfig) -> Result<Self> {
+    pub(crate) fn new(graph: &JobGraph, config: &ExecutionConfig) -> Result<Self> {
         if graph.nodes.is_empty() {
             return Err(Error::InvalidGraph("the job has no operators".into()));
         }

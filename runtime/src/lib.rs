@@ -14,6 +14,8 @@
 //! - [`checkpoint`]: checkpoints, savepoints, restore and restart strategies.
 //! - [`time`]: processing time behind a [`time::Clock`].
 //! - [`cluster`]: plan and worker modes, how a program runs on an `eddy` cluster.
+//! - [`iteration`]: bulk and delta iterations as one planned job: heads, tails, feedback,
+//!   the superstep barrier and aggregators.
 //! - [`memory`]: the paged memory budget of batch operators, and their spill directories.
 //!
 //! Most users never touch this crate directly: `eddy-datastream` builds the graph for them.
@@ -26,6 +28,7 @@ pub mod element;
 mod error;
 pub mod executor;
 pub mod graph;
+pub mod iteration;
 pub mod memory;
 pub mod operator;
 pub mod partition;

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p eddy-benches --bin dataset_cc -- [--vertices N] [--edge-count M]
-//!     [--parallelism 1,2] [--runs 5]
+//!     [--parallelism 1,2] [--runs 5] [--flink-graph]
 //! ```
 //! Prints the median wall time of each configuration (the result is checked against the
 //! union-find on every run).
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use eddy_dataset::ExecutionEnvironment;
-use eddy_examples::connected_components::{components, random_edges, union_find};
+use eddy_examples::connected_components::{components, flink_edges, random_edges, union_find};
 
 /// Times connected components by delta iteration.
 #[derive(Parser, Debug)]
@@ -34,6 +34,10 @@ struct Args {
     /// Seed of the generated graph.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Generate the graph as Flink's DataSetCCBench does (`../shared/peers/flink/java120`),
+    /// instead of the seeded SplitMix64 graph.
+    #[arg(long)]
+    flink_graph: bool,
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -48,7 +52,14 @@ fn main() -> anyhow::Result<()> {
     // The edges, materialized once, for the baseline and the check.
     let env = ExecutionEnvironment::new();
     env.set_parallelism(1);
-    let edges = random_edges(&env, n, m, args.seed).collect()?;
+    let generate = |env: &ExecutionEnvironment| {
+        if args.flink_graph {
+            flink_edges(env, n, m)
+        } else {
+            random_edges(env, n, m, args.seed)
+        }
+    };
+    let edges = generate(&env).collect()?;
     let mut expected = union_find(&edges);
     // Isolated vertices are their own components; the reference only knows edge endpoints.
     let mut all: Vec<(u64, u64)> = (0..n).map(|v| (v, v)).collect();
@@ -64,7 +75,12 @@ fn main() -> anyhow::Result<()> {
             })
             .collect(),
     );
-    println!("graph: {n} vertices, {m} edges (seed {})", args.seed);
+    let generator = if args.flink_graph {
+        "Flink's generator".to_string()
+    } else {
+        format!("seed {}", args.seed)
+    };
+    println!("graph: {n} vertices, {m} edges ({generator})");
     println!(
         "union-find baseline (1 thread): median {:.1} ms",
         baseline.as_secs_f64() * 1e3
@@ -75,7 +91,7 @@ fn main() -> anyhow::Result<()> {
             let env = ExecutionEnvironment::new();
             env.set_parallelism(p);
             let vertices = env.generate_sequence(0, n - 1);
-            let edges = random_edges(&env, n, m, args.seed);
+            let edges = generate(&env);
             let start = Instant::now();
             let mut labels = components(&vertices, &edges).collect()?;
             times.push(start.elapsed());

@@ -16,19 +16,17 @@
 
 use std::any::Any;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
-use eddy_runtime::{Data, Error, NodeId, Partitioner, Result};
+use eddy_runtime::iteration::{Aggregator, CountInto, Feedback, FeedbackSource};
+use eddy_runtime::{Data, Partitioner, Result};
 
-use super::cache_invariants;
+use super::{add_tail, cache_invariants, run_iteration, spread};
 use crate::data_set::DataSet;
-use crate::operators::collect::{CountSink, PartitionSink};
-use crate::plan::{IterationState, Partitions, PlanNode, Translator};
+use crate::plan::{PlanNode, Translator};
 use crate::sources::partitions::PartitionSource;
 
-/// Adds a termination criterion's counting sink to a superstep's graph.
-type CriterionSink = Rc<dyn Fn(&mut Translator) -> Result<Arc<AtomicU64>>>;
+/// Adds a termination criterion's counting sink to the step graph.
+type CriterionSink = Rc<dyn Fn(&mut Translator) -> Result<Aggregator>>;
 
 impl<T: Data> DataSet<T> {
     /// Applies `step` to this data set `iterations` times (Flink's `iterate`): the step
@@ -65,13 +63,17 @@ fn bulk_iteration<T: Data, C: Data>(
     max_iterations: u32,
     step: impl FnOnce(&DataSet<T>) -> (DataSet<T>, Option<DataSet<C>>),
 ) -> DataSet<T> {
+    // The iteration head: reads what the previous superstep fed back.
     let placeholder = PlanNode::new::<T>(
         "partial solution",
         None,
         Vec::new(),
         Box::new(|t, node, _| {
-            let source = t.binding::<PartitionSource<T>>(node)?;
-            Ok(t.add_partition_source(&node.name(), (*source).clone()))
+            let feedback: Feedback<T> = (*t.binding::<Feedback<T>>(node)?).clone();
+            let p = feedback.parallelism();
+            Ok(t.graph.add_source(node.name(), p, true, move |_| {
+                Box::new(FeedbackSource::new(feedback.clone()))
+            }))
         }),
     );
     let partial = DataSet::<T>::from_node(initial.env.clone(), placeholder.clone());
@@ -83,13 +85,13 @@ fn bulk_iteration<T: Data, C: Data>(
         let node = c.node.clone();
         Rc::new(move |st: &mut Translator| {
             let id = st.translate(&node)?;
-            let count = Arc::new(AtomicU64::new(0));
+            let count = Aggregator::default();
             let shared = count.clone();
             let p = st.parallelism_of(id);
             let sink = st
                 .graph
                 .add_operator::<C, (), _>("termination criterion", p, move || {
-                    Box::new(CountSink(shared.clone()))
+                    Box::new(CountInto(shared.clone()))
                 });
             st.connect(id, sink, Partitioner::<C>::Forward)?;
             Ok(count)
@@ -102,66 +104,40 @@ fn bulk_iteration<T: Data, C: Data>(
         Vec::new(),
         upstream,
         Box::new(move |t, node, _| {
-            let mut partitions: Partitions<T> = t.materialize(&initial_node)?;
+            let p = t.parallelism(node);
+            let feedback = Feedback::with_initial(spread(t.materialize(&initial_node)?, p));
             let mut roots = vec![next_node.clone()];
             roots.extend(criterion_node.clone());
             let cached = cache_invariants(t, &roots, &[placeholder.id])?;
-            let invariant: Rc<Vec<usize>> = Rc::new(cached.iter().map(|c| c.0).collect());
-            let state = IterationState::default();
-            for superstep in 1..=max_iterations {
-                let mut bindings = (*t.bindings).clone();
-                let source = PartitionSource::owned(std::mem::take(&mut partitions));
-                bindings.insert(placeholder.id, Rc::new(source) as Rc<dyn Any>);
-                let mut st = Translator::new(t.settings.clone(), Rc::new(bindings));
-                st.invariant = invariant.clone();
-                st.iteration_state = state.clone();
-                for (id, replay) in &cached {
-                    st.preset(*id, replay);
-                }
-                let next_id = st.translate(&next_node)?;
-                let slots = add_partition_sink::<T>(&mut st, next_id)?;
-                let count = match &criterion_sink {
-                    Some(sink) => Some(sink(&mut st)?),
-                    None => None,
-                };
-                st.run(&format!("{} superstep {superstep}", node.name()))?;
-                partitions = take_slots(slots)?;
-                let remaining = count.map(|c| c.load(Ordering::Relaxed));
-                tracing::debug!(superstep, criterion = ?remaining, "bulk iteration superstep done");
-                if remaining == Some(0) {
-                    break;
-                }
+            let mut bindings = (*t.bindings).clone();
+            bindings.insert(placeholder.id, Rc::new(feedback.clone()) as Rc<dyn Any>);
+            // The step graph, translated once and run superstep after superstep.
+            let mut st = Translator::new(t.settings.clone(), Rc::new(bindings));
+            st.invariant = Rc::new(cached.iter().map(|c| c.0).collect());
+            for (id, replay) in &cached {
+                st.preset(*id, replay);
             }
+            let next_id = st.translate(&next_node)?;
+            add_tail::<T>(
+                &mut st,
+                "iteration tail",
+                next_id,
+                &feedback,
+                Partitioner::Forward,
+            )?;
+            let count = match &criterion_sink {
+                Some(sink) => Some(sink(&mut st)?),
+                None => None,
+            };
+            run_iteration(st, &node.name(), max_iterations, |superstep| {
+                feedback.advance();
+                let remaining = count.as_ref().map(Aggregator::take);
+                tracing::debug!(superstep, criterion = ?remaining, "bulk iteration superstep done");
+                Ok(remaining != Some(0))
+            })?;
+            let partitions = feedback.into_partitions();
             Ok(t.add_partition_source(&node.name(), PartitionSource::owned(partitions)))
         }),
     );
     DataSet::from_node(initial.env.clone(), node)
-}
-
-/// Slots a superstep's output is collected into, one per partition.
-pub(crate) type Slots<T> = Arc<Vec<Mutex<Vec<T>>>>;
-
-/// Adds a sink collecting `producer`'s output partition by partition.
-pub(crate) fn add_partition_sink<T: Data>(
-    st: &mut Translator,
-    producer: NodeId,
-) -> Result<Slots<T>> {
-    let p = st.parallelism_of(producer);
-    let slots: Slots<T> = Arc::new((0..p).map(|_| Mutex::new(Vec::new())).collect());
-    let shared = slots.clone();
-    let sink = st.graph.add_operator("superstep output", p, move || {
-        Box::new(PartitionSink::new(shared.clone()))
-    });
-    st.connect(producer, sink, Partitioner::<T>::Forward)?;
-    Ok(slots)
-}
-
-/// The collected partitions, once the job that filled them is over.
-pub(crate) fn take_slots<T>(slots: Slots<T>) -> Result<Partitions<T>> {
-    let slots = Arc::try_unwrap(slots)
-        .map_err(|_| Error::Internal("superstep output still shared after its job".into()))?;
-    Ok(slots
-        .into_iter()
-        .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
-        .collect())
 }

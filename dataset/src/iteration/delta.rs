@@ -35,18 +35,17 @@
 
 use std::any::Any;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use eddy_runtime::iteration::{Feedback, FeedbackSource};
 use eddy_runtime::partition::{hash_key, key_group_for_hash, subtask_for_key_group};
 use eddy_runtime::{Data, Error, Key, Partitioner};
 
-use super::bulk::{add_partition_sink, take_slots, Slots};
-use super::cache_invariants;
+use super::{add_tail, cache_invariants, run_iteration, spread};
 use crate::data_set::DataSet;
 use crate::function::KeySelector;
-use crate::operators::collect::PartitionSink;
-use crate::operators::solution_set::{SolutionSetJoin, SolutionTables};
-use crate::plan::{IterationState, Partitions, PlanNode, Translator};
+use crate::operators::solution_set::{apply_delta, SolutionSetJoin, SolutionTables};
+use crate::plan::{Partitions, PlanNode, Translator};
 use crate::sources::partitions::PartitionSource;
 
 /// What a delta iteration's step function works with.
@@ -154,8 +153,11 @@ impl<S: Data + Sync> DataSet<S> {
             None,
             Vec::new(),
             Box::new(|t, node, _| {
-                let source = t.binding::<PartitionSource<W>>(node)?;
-                Ok(t.add_partition_source(&node.name(), (*source).clone()))
+                let feedback: Feedback<W> = (*t.binding::<Feedback<W>>(node)?).clone();
+                let p = feedback.parallelism();
+                Ok(t.graph.add_source(node.name(), p, true, move |_| {
+                    Box::new(FeedbackSource::new(feedback.clone()))
+                }))
             }),
         );
         let solution_placeholder = PlanNode::new::<S>(
@@ -204,56 +206,59 @@ impl<S: Data + Sync> DataSet<S> {
                     let k = key(&s);
                     tables[table_of(&k)].insert(k, s);
                 }
-                let mut tables: SolutionTables<K, S> = Arc::new(tables);
-                let mut workset: Partitions<W> = t.materialize(&workset_node)?;
+                let tables: SolutionTables<K, S> = Arc::new(
+                    tables
+                        .into_iter()
+                        .map(|table| Mutex::new(Arc::new(table)))
+                        .collect(),
+                );
+                let initial: Partitions<W> = t.materialize(&workset_node)?;
+                let empty = initial.iter().all(Vec::is_empty);
+                let workset = Feedback::with_initial(spread(initial, p));
+                let delta = Feedback::<S>::new(p);
                 let roots = [delta_node.clone(), next_node.clone()];
                 let cached = cache_invariants(t, &roots, &placeholders)?;
-                let invariant: Rc<Vec<usize>> = Rc::new(cached.iter().map(|c| c.0).collect());
-                let state = IterationState::default();
-                for superstep in 1..=max_iterations {
-                    let size: usize = workset.iter().map(Vec::len).sum();
-                    tracing::debug!(superstep, workset = size, "delta iteration superstep");
-                    if size == 0 {
-                        break;
-                    }
-                    let mut bindings = (*t.bindings).clone();
-                    let source = PartitionSource::owned(std::mem::take(&mut workset));
-                    bindings.insert(placeholders[0], Rc::new(source) as Rc<dyn Any>);
-                    bindings.insert(placeholders[1], Rc::new(tables.clone()) as Rc<dyn Any>);
-                    let mut st = Translator::new(t.settings.clone(), Rc::new(bindings));
-                    st.invariant = invariant.clone();
-                    st.iteration_state = state.clone();
-                    for (id, replay) in &cached {
-                        st.preset(*id, replay);
-                    }
-                    let delta_id = st.translate(&delta_node)?;
-                    let delta_slots: Slots<S> =
-                        Arc::new((0..p).map(|_| Default::default()).collect());
-                    let shared = delta_slots.clone();
-                    let sink = st.graph.add_operator("solution set delta", p, move || {
-                        Box::new(PartitionSink::new(shared.clone()))
-                    });
-                    let route_key = key.clone();
-                    let route = Partitioner::Hash(Arc::new(move |s: &S| hash_key(&route_key(s))));
-                    st.connect(delta_id, sink, route)?;
-                    let next_id = st.translate(&next_node)?;
-                    let workset_slots = add_partition_sink::<W>(&mut st, next_id)?;
-                    st.run(&format!("{} superstep {superstep}", node.name()))?;
-                    let solution = Arc::get_mut(&mut tables).ok_or_else(|| {
-                        Error::Internal("solution set still shared after its superstep".into())
-                    })?;
-                    for (table, part) in solution.iter_mut().zip(take_slots(delta_slots)?) {
-                        for s in part {
-                            table.insert(key(&s), s);
-                        }
-                    }
-                    workset = take_slots(workset_slots)?;
+                let mut bindings = (*t.bindings).clone();
+                bindings.insert(placeholders[0], Rc::new(workset.clone()) as Rc<dyn Any>);
+                bindings.insert(placeholders[1], Rc::new(tables.clone()) as Rc<dyn Any>);
+                // The step graph, translated once and run superstep after superstep.
+                let mut st = Translator::new(t.settings.clone(), Rc::new(bindings));
+                st.invariant = Rc::new(cached.iter().map(|c| c.0).collect());
+                for (id, replay) in &cached {
+                    st.preset(*id, replay);
                 }
-                let tables = Arc::try_unwrap(tables)
-                    .map_err(|_| Error::Internal("solution set still shared".into()))?;
+                let delta_id = st.translate(&delta_node)?;
+                let route_key = key.clone();
+                let route = Partitioner::Hash(Arc::new(move |s: &S| hash_key(&route_key(s))));
+                add_tail(&mut st, "solution set delta", delta_id, &delta, route)?;
+                let next_id = st.translate(&next_node)?;
+                add_tail(
+                    &mut st,
+                    "workset tail",
+                    next_id,
+                    &workset,
+                    Partitioner::Forward,
+                )?;
+                let max = if empty { 0 } else { max_iterations };
+                run_iteration(st, &node.name(), max, |superstep| {
+                    // The barrier: every subtask is done; apply the delta in place and
+                    // decide on the workset's size.
+                    apply_delta(&tables, delta.take_next(), &key);
+                    let size = workset.pending();
+                    workset.advance();
+                    tracing::debug!(superstep, workset = size, "delta iteration superstep done");
+                    Ok(size > 0)
+                })?;
                 let partitions: Partitions<S> = tables
-                    .into_iter()
-                    .map(|table| table.into_values().collect())
+                    .iter()
+                    .map(|slot| {
+                        let table =
+                            std::mem::take(&mut *slot.lock().unwrap_or_else(|p| p.into_inner()));
+                        Arc::try_unwrap(table)
+                            .unwrap_or_else(|shared| (*shared).clone())
+                            .into_values()
+                            .collect()
+                    })
                     .collect();
                 Ok(t.add_partition_source(&node.name(), PartitionSource::owned(partitions)))
             }),

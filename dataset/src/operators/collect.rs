@@ -45,15 +45,3 @@ impl<T: Send> Operator<T, ()> for PartitionSink<T> {
         Ok(())
     }
 }
-
-/// Counts the records of its input into a shared counter (an iteration's termination
-/// criterion: the iteration stops when a superstep's criterion is empty).
-pub(crate) struct CountSink(pub(crate) Arc<std::sync::atomic::AtomicU64>);
-
-impl<T: Send> Operator<T, ()> for CountSink {
-    #[inline]
-    fn process_record(&mut self, _: Record<T>, _: &mut dyn Output<()>) -> Result<()> {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(())
-    }
-}

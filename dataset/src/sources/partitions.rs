@@ -1,9 +1,9 @@
 //! A parallel source replaying materialized partitions: subtask `i` emits partition `i`.
 //!
-//! Iterations feed each superstep from the previous one's output this way, and inputs that do
-//! not change between supersteps are computed once and replayed. Each subtask takes its
-//! partition out of its slot and moves the records on without a copy; a replay that is needed
-//! again is handed a fresh copy by its caller.
+//! Materialized results enter later jobs this way, and inputs of an iteration that do not
+//! change between supersteps are computed once and replayed each superstep. An owned source
+//! moves each subtask's partition out of its slot, once, without a copy; a shared source
+//! clones its partition each time it runs.
 
 use std::sync::{Arc, Mutex};
 
@@ -14,12 +14,15 @@ use super::CHUNK;
 /// The partitions a source replays, one slot per subtask.
 pub(crate) struct PartitionSource<T> {
     slots: Arc<Vec<Mutex<Option<Vec<T>>>>>,
+    /// Replayed (cloned) every time the source runs, instead of moved out once.
+    shared: Option<Arc<Vec<Mutex<Vec<T>>>>>,
 }
 
 impl<T> Clone for PartitionSource<T> {
     fn clone(&self) -> Self {
         PartitionSource {
             slots: self.slots.clone(),
+            shared: self.shared.clone(),
         }
     }
 }
@@ -34,20 +37,33 @@ impl<T> PartitionSource<T> {
                     .map(|p| Mutex::new(Some(p)))
                     .collect(),
             ),
+            shared: None,
+        }
+    }
+
+    /// Partitions cloned into every run of the source (each superstep of an iteration).
+    pub(crate) fn shared(partitions: Vec<Vec<T>>) -> Self {
+        PartitionSource {
+            slots: Arc::new(Vec::new()),
+            shared: Some(Arc::new(partitions.into_iter().map(Mutex::new).collect())),
         }
     }
 
     /// Number of partitions (the source's parallelism).
     pub(crate) fn len(&self) -> usize {
-        self.slots.len()
+        match &self.shared {
+            Some(parts) => parts.len(),
+            None => self.slots.len(),
+        }
     }
 }
 
-impl<T: Send + 'static> PartitionSource<T> {
+impl<T: Clone + Send + 'static> PartitionSource<T> {
     /// The source of one subtask.
     pub(crate) fn boxed(&self) -> Box<dyn Source<T>> {
         Box::new(PartitionRunner {
             slots: self.slots.clone(),
+            shared: self.shared.clone(),
             taken: Vec::new().into_iter(),
         })
     }
@@ -56,11 +72,23 @@ impl<T: Send + 'static> PartitionSource<T> {
 /// One subtask's replay.
 struct PartitionRunner<T> {
     slots: Arc<Vec<Mutex<Option<Vec<T>>>>>,
+    shared: Option<Arc<Vec<Mutex<Vec<T>>>>>,
     taken: std::vec::IntoIter<T>,
 }
 
-impl<T: Send> Source<T> for PartitionRunner<T> {
+impl<T: Clone + Send> Source<T> for PartitionRunner<T> {
     fn open(&mut self, ctx: &SourceContext) -> Result<()> {
+        if let Some(parts) = &self.shared {
+            let part = parts
+                .get(ctx.subtask as usize)
+                .ok_or_else(|| Error::Internal("partition source without a partition".into()))?;
+            let part = part
+                .lock()
+                .map_err(|_| Error::Internal("partition slot poisoned".into()))?
+                .clone();
+            self.taken = part.into_iter();
+            return Ok(());
+        }
         let slot = self
             .slots
             .get(ctx.subtask as usize)
