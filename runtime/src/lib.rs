@@ -12,6 +12,7 @@
 //! - [`element`]: the in-band [`Message`] of every channel.
 //! - [`state`]: keyed state behind the [`state::StateBackend`] trait.
 //! - [`checkpoint`]: checkpoints, savepoints, restore and restart strategies.
+//! - [`client`]: a job running in the background, with savepoints, stop and cancel.
 //! - [`time`]: processing time behind a [`time::Clock`].
 //! - [`memory`]: the paged memory budget of batch operators, and their spill directories.
 //!
@@ -19,6 +20,7 @@
 
 pub mod channel;
 pub mod checkpoint;
+pub mod client;
 mod data;
 pub mod element;
 mod error;
@@ -34,7 +36,10 @@ pub mod time;
 pub use data::{Data, Key};
 pub use element::{CheckpointBarrier, Message, Record, StreamStatus, Timestamp, Watermark};
 pub use error::{Error, Result};
-pub use executor::{execute, execute_observed, ExecutionConfig, JobResult, OperatorMetrics};
+pub use client::JobClient;
+pub use executor::{
+    execute, execute_controlled, execute_observed, ExecutionConfig, JobResult, OperatorMetrics,
+};
 pub use graph::{JobGraph, NodeId};
 pub use operator::{
     Operator, OperatorContext, Output, RuntimeMode, Source, SourceContext, SourceStatus,

@@ -56,7 +56,7 @@ fn main() -> anyhow::Result<()> {
         sync.push(started.elapsed());
 
         let started = Instant::now();
-        let location = storage.begin(SnapshotKind::Checkpoint, id)?;
+        let location = storage.begin(id, None)?;
         let file = storage.write_subtask(&location, "op-0-0.state", 0, all, &snapshot)?;
         size = file.size;
         let metadata = CheckpointMetadata {
@@ -75,7 +75,7 @@ fn main() -> anyhow::Result<()> {
         write.push(started.elapsed());
 
         let started = Instant::now();
-        let loaded = LoadedCheckpoint::load(&location, Some("bench"))?;
+        let loaded = LoadedCheckpoint::load_from(location.clone(), Some("bench"))?;
         load.push(started.elapsed());
         let started = Instant::now();
         let restored = RestoredState::assemble(all, loaded.operators["sum"].iter().map(|(_, s)| s));
