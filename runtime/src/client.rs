@@ -7,6 +7,7 @@
 //!   job, either *suspended* (restoring the savepoint resumes it exactly) or *drained* (every
 //!   window fires first, for a job that will not come back);
 //! - [`cancel`](JobClient::cancel): stop now, without a savepoint;
+//! - [`trigger_checkpoint`](JobClient::trigger_checkpoint): a checkpoint now, with its cost;
 //! - [`wait`](JobClient::wait): the job's result.
 //!
 //! The savepoint calls block until the savepoint is complete and return its directory. They
@@ -36,7 +37,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crate::checkpoint::control::{JobControl, Stop};
+use crate::checkpoint::control::{CheckpointStats, JobControl, Stop};
 use crate::executor::JobResult;
 use crate::task::panic_message;
 use crate::{Error, Result};
@@ -84,13 +85,22 @@ impl JobClient {
         &self.job_id
     }
 
-    fn savepoint(&self, dir: PathBuf, stop: Stop) -> Result<PathBuf> {
+    fn request(&self, dir: Option<PathBuf>, stop: Stop) -> Result<CheckpointStats> {
         let outcome = self.control.request_savepoint(dir, stop)?;
         outcome.recv().unwrap_or_else(|_| {
             Err(Error::Savepoint(
                 "the job ended before the savepoint completed".into(),
             ))
         })
+    }
+
+    /// Takes a checkpoint now (as if its interval had passed) and returns what it cost: for
+    /// tools and benchmarks that need a checkpoint at a known point.
+    ///
+    /// # Errors
+    /// As [`trigger_savepoint`](Self::trigger_savepoint).
+    pub fn trigger_checkpoint(&self) -> Result<CheckpointStats> {
+        self.request(None, Stop::No)
     }
 
     /// Takes a savepoint into `dir` (a path or a storage URL) while the job goes on, and
@@ -102,7 +112,8 @@ impl JobClient {
     /// source at its end, the job finished, no checkpointing) or timed out; [`Error::Io`]
     /// when a file cannot be written.
     pub fn trigger_savepoint(&self, dir: impl Into<PathBuf>) -> Result<PathBuf> {
-        self.savepoint(dir.into(), Stop::No)
+        self.request(Some(dir.into()), Stop::No)
+            .map(|stats| stats.location)
     }
 
     /// Takes a savepoint into `dir` and ends the job. Without `drain` the sources stop right
@@ -116,7 +127,8 @@ impl JobClient {
     /// on running (unless drained).
     pub fn stop_with_savepoint(&self, drain: bool, dir: impl Into<PathBuf>) -> Result<PathBuf> {
         let stop = if drain { Stop::Drain } else { Stop::Suspend };
-        self.savepoint(dir.into(), stop)
+        self.request(Some(dir.into()), stop)
+            .map(|stats| stats.location)
     }
 
     /// Cancels the job: its tasks stop at their next step, nothing is committed, and

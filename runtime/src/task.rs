@@ -274,6 +274,7 @@ impl<I: Send, O: Clone + Send> Output<I> for ChainedOperator<I, O> {
                 barrier.id,
                 barrier.savepoint,
             );
+            let started = Instant::now();
             self.guarded(|op, _| op.snapshot_state(&barrier, &mut writer))?;
             self.state.snapshot(&mut writer)?;
             let (snapshot, upload) = writer.into_parts();
@@ -284,6 +285,7 @@ impl<I: Send, O: Clone + Send> Output<I> for ChainedOperator<I, O> {
                 key_groups,
                 snapshot,
                 upload,
+                sync: started.elapsed(),
             });
         }
         self.next.emit_barrier(barrier)?;
@@ -387,6 +389,7 @@ impl<O: Clone + Send> SourceTask<O> {
             self.output.emit_watermark(Watermark::MAX)?;
         }
         let key_groups = self.info.key_groups();
+        let started = Instant::now();
         let mut writer = SnapshotWriter::new(key_groups, self.info.max_parallelism);
         self.guarded(|source, _| source.snapshot_state(&mut writer))?;
         hub.acknowledge(Ack {
@@ -396,6 +399,7 @@ impl<O: Clone + Send> SourceTask<O> {
             key_groups,
             snapshot: writer.finish(),
             upload: None,
+            sync: started.elapsed(),
         });
         let barrier = CheckpointBarrier {
             id: requested.id,

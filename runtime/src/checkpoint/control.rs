@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -27,13 +28,30 @@ pub(crate) enum Stop {
     Drain,
 }
 
-/// A request for a savepoint into `dir`.
+/// What a completed checkpoint or savepoint cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckpointStats {
+    /// Its number.
+    pub id: u64,
+    /// Where it is (a path or a URL).
+    pub location: PathBuf,
+    /// From the trigger to the commit of its metadata.
+    pub duration: Duration,
+    /// The longest synchronous part at a barrier, over every subtask: the time records
+    /// stood still there.
+    pub sync_duration: Duration,
+    /// Bytes written for it: state files, and the state backend files it uploaded (for an
+    /// incremental checkpoint, only the new shared files).
+    pub bytes: u64,
+}
+
+/// A request for a savepoint into `dir`, or for a checkpoint when `dir` is `None`.
 #[derive(Debug)]
 pub(crate) struct SavepointRequest {
-    pub(crate) dir: PathBuf,
+    pub(crate) dir: Option<PathBuf>,
     pub(crate) stop: Stop,
-    /// Gets the savepoint's location, or why it was not taken.
-    pub(crate) reply: Sender<Result<PathBuf>>,
+    /// Gets what was taken, or why it was not.
+    pub(crate) reply: Sender<Result<CheckpointStats>>,
 }
 
 impl SavepointRequest {
@@ -88,9 +106,9 @@ impl JobControl {
     /// [`Error::Savepoint`] when the job has finished or does not checkpoint.
     pub(crate) fn request_savepoint(
         &self,
-        dir: PathBuf,
+        dir: Option<PathBuf>,
         stop: Stop,
-    ) -> Result<Receiver<Result<PathBuf>>> {
+    ) -> Result<Receiver<Result<CheckpointStats>>> {
         let state = self.state();
         if state.finished {
             return Err(Error::Savepoint("the job has already finished".into()));

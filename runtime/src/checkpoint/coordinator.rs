@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::config::CheckpointConfig;
-use super::control::{SavepointRequest, Stop};
+use super::control::{CheckpointStats, SavepointRequest, Stop};
 use super::metadata::{CheckpointMetadata, OperatorFiles, SnapshotKind, SubtaskFile};
 use super::snapshot::{DeferredUpload, SubtaskSnapshot};
 use super::storage::CheckpointStorage;
@@ -54,6 +54,8 @@ pub(crate) struct Ack {
     pub(crate) snapshot: SubtaskSnapshot,
     /// The state backend's file upload, run here rather than on the task's thread.
     pub(crate) upload: Option<DeferredUpload>,
+    /// How long the subtask's snapshot took at the barrier.
+    pub(crate) sync: Duration,
 }
 
 /// The newest barrier the coordinator asked the sources for.
@@ -177,7 +179,11 @@ struct Pending {
     files: BTreeMap<(usize, u32), SubtaskFile>,
     stop: Stop,
     /// The client waiting for a requested savepoint.
-    reply: Option<Sender<Result<PathBuf>>>,
+    reply: Option<Sender<Result<CheckpointStats>>>,
+    /// Bytes written so far.
+    bytes: u64,
+    /// The longest synchronous part so far.
+    sync: Duration,
 }
 
 /// What a finished coordinator reports.
@@ -305,10 +311,10 @@ impl CheckpointCoordinator {
                     let reply = p.reply.take();
                     let (id, kind, stop) = (p.id, p.kind, p.stop);
                     match self.commit(p) {
-                        Ok(location) => {
+                        Ok(stats) => {
                             failures = 0;
                             if kind == SnapshotKind::Savepoint {
-                                report.savepoint = Some(location.clone());
+                                report.savepoint = Some(stats.location.clone());
                                 self.hub.completed_savepoint.store(id, Ordering::Release);
                                 if stop == Stop::Suspend {
                                     report.suspended = true;
@@ -319,7 +325,7 @@ impl CheckpointCoordinator {
                                 self.hub.completed.store(id, Ordering::Release);
                             }
                             if let Some(reply) = reply {
-                                let _ = reply.send(Ok(location));
+                                let _ = reply.send(Ok(stats));
                             }
                         }
                         Err(error) => {
@@ -425,16 +431,16 @@ impl CheckpointCoordinator {
         }
     }
 
-    /// Starts the savepoint a client asked for.
+    /// Starts the savepoint (or checkpoint) a client asked for.
     fn trigger_requested(&mut self, request: SavepointRequest) -> Option<Pending> {
-        let dir = match Location::parse(&request.dir) {
+        let dir = match request.dir.as_deref().map(Location::parse).transpose() {
             Ok(dir) => dir,
             Err(error) => {
                 let _ = request.reply.send(Err(error));
                 return None;
             }
         };
-        self.trigger(Some(dir), request.stop, Some(request.reply))
+        self.trigger(dir, request.stop, Some(request.reply))
     }
 
     /// Starts checkpoint `next_id`, or a savepoint into `savepoint_dir`.
@@ -442,7 +448,7 @@ impl CheckpointCoordinator {
         &mut self,
         savepoint_dir: Option<Location>,
         stop: Stop,
-        reply: Option<Sender<Result<PathBuf>>>,
+        reply: Option<Sender<Result<CheckpointStats>>>,
     ) -> Option<Pending> {
         let id = self.next_id;
         self.next_id += 1;
@@ -478,6 +484,8 @@ impl CheckpointCoordinator {
             files: BTreeMap::new(),
             stop,
             reply,
+            bytes: 0,
+            sync: Duration::ZERO,
         })
     }
 
@@ -490,10 +498,12 @@ impl CheckpointCoordinator {
         let mut snapshot = ack.snapshot;
         let mut shared_files = Vec::new();
         if let Some(upload) = ack.upload {
-            let uploaded = self.storage.upload(&p.location, p.kind, &file, upload)?;
+            let (uploaded, bytes) = self.storage.upload(&p.location, p.kind, &file, upload)?;
             snapshot.backend = Some(uploaded.manifest);
             shared_files = uploaded.shared_files;
+            p.bytes += bytes;
         }
+        p.sync = p.sync.max(ack.sync);
         let mut written = self.storage.write_subtask(
             &p.location,
             &file,
@@ -502,12 +512,13 @@ impl CheckpointCoordinator {
             &snapshot,
         )?;
         written.shared_files = shared_files;
+        p.bytes += written.size;
         p.files.insert((ack.node, ack.subtask), written);
         Ok(())
     }
 
-    /// Writes the metadata; returns where the checkpoint is.
-    fn commit(&self, p: Pending) -> Result<PathBuf> {
+    /// Writes the metadata; returns where the checkpoint is and what it cost.
+    fn commit(&self, p: Pending) -> Result<CheckpointStats> {
         let operators = self
             .operators
             .iter()
@@ -539,8 +550,15 @@ impl CheckpointCoordinator {
             self.storage.abort(&p.location);
             return Err(error);
         }
-        tracing::info!(checkpoint = p.id, kind = ?p.kind, took = ?p.started.elapsed(), "completed");
-        Ok(p.location.display())
+        let stats = CheckpointStats {
+            id: p.id,
+            location: p.location.display(),
+            duration: p.started.elapsed(),
+            sync_duration: p.sync,
+            bytes: p.bytes,
+        };
+        tracing::info!(checkpoint = p.id, kind = ?p.kind, took = ?stats.duration, bytes = stats.bytes, "completed");
+        Ok(stats)
     }
 }
 

@@ -32,6 +32,6 @@ pub use metadata::{CheckpointMetadata, SnapshotKind};
 pub use snapshot::{
     DeferredUpload, RestoredState, SnapshotWriter, SubtaskSnapshot, UploadTarget, UploadedFiles,
 };
-pub use control::JobControl;
+pub use control::{CheckpointStats, JobControl};
 pub use storage::{CheckpointStorage, DirectoryStorage, LoadedCheckpoint, LocalCheckpointStorage};
 pub use store::Location;

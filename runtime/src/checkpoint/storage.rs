@@ -70,7 +70,7 @@ pub trait CheckpointStorage: Send + Sync {
     ) -> Result<SubtaskFile>;
 
     /// Runs a state backend's deferred upload of a subtask's files into `location`, beside
-    /// its state file `file`.
+    /// its state file `file`; returns what it produced and the bytes it stored.
     ///
     /// # Errors
     /// The upload's error, or [`Error::Io`] naming the file that could not be stored.
@@ -80,7 +80,7 @@ pub trait CheckpointStorage: Send + Sync {
         kind: SnapshotKind,
         file: &str,
         upload: DeferredUpload,
-    ) -> Result<UploadedFiles>;
+    ) -> Result<(UploadedFiles, u64)>;
 
     /// Writes the metadata (the commit point) and removes checkpoints beyond the retained
     /// count.
@@ -239,15 +239,32 @@ impl CheckpointStorage for DirectoryStorage {
         kind: SnapshotKind,
         file: &str,
         upload: DeferredUpload,
-    ) -> Result<UploadedFiles> {
+    ) -> Result<(UploadedFiles, u64)> {
         let private = location.join(&backend_dir_name(file));
         let shared = (kind == SnapshotKind::Checkpoint).then(|| self.job_dir.join(SHARED_DIR));
         if let Some(dir) = private.local_path() {
             // A local directory: the backend writes its files in place.
-            return upload(&UploadTarget {
-                dir,
-                shared_dir: shared.as_ref().and_then(Location::local_path),
-            });
+            let shared_dir = shared.as_ref().and_then(Location::local_path);
+            let before: HashSet<String> = shared_dir
+                .as_deref()
+                .map(|d| dir_sizes(d).into_iter().map(|(name, _)| name).collect())
+                .unwrap_or_default();
+            let uploaded = upload(&UploadTarget {
+                dir: dir.clone(),
+                shared_dir: shared_dir.clone(),
+            })?;
+            let new_shared: u64 = shared_dir
+                .as_deref()
+                .map(|d| {
+                    dir_sizes(d)
+                        .into_iter()
+                        .filter(|(name, _)| !before.contains(name))
+                        .map(|(_, size)| size)
+                        .sum()
+                })
+                .unwrap_or(0);
+            let private_bytes: u64 = dir_sizes(&dir).into_iter().map(|(_, size)| size).sum();
+            return Ok((uploaded, private_bytes + new_shared));
         }
         // An object store: stage the files locally, then store each one.
         let staging = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
@@ -256,11 +273,11 @@ impl CheckpointStorage for DirectoryStorage {
             shared_dir: shared.as_ref().map(|_| staging.path().join(SHARED_DIR)),
         };
         let uploaded = upload(&target)?;
-        store_dir(&target.dir, &private)?;
+        let mut bytes = store_dir(&target.dir, &private)?;
         if let (Some(local), Some(shared)) = (&target.shared_dir, &shared) {
-            store_dir(local, shared)?;
+            bytes += store_dir(local, shared)?;
         }
-        Ok(uploaded)
+        Ok((uploaded, bytes))
     }
 
     fn commit(
@@ -313,17 +330,28 @@ impl CheckpointStorage for DirectoryStorage {
     }
 }
 
-/// Stores every file of the local directory `from` under `to`.
-fn store_dir(from: &Path, to: &Location) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(from) else {
-        return Ok(()); // nothing was written there
+/// The files of a local directory and their sizes (none when it does not exist).
+fn dir_sizes(dir: &Path) -> Vec<(String, u64)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
     };
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(from, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        to.join(&name).upload(&entry.path())?;
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let size = e.metadata().ok().filter(|m| m.is_file())?.len();
+            Some((e.file_name().to_string_lossy().into_owned(), size))
+        })
+        .collect()
+}
+
+/// Stores every file of the local directory `from` under `to`; returns the bytes stored.
+fn store_dir(from: &Path, to: &Location) -> Result<u64> {
+    let mut bytes = 0;
+    for (name, size) in dir_sizes(from) {
+        to.join(&name).upload(&from.join(&name))?;
+        bytes += size;
     }
-    Ok(())
+    Ok(bytes)
 }
 
 /// A checkpoint or savepoint read back and checked: metadata and every subtask's snapshot.
@@ -607,9 +635,10 @@ mod tests {
                 shared_files: vec!["7-000001.sst".into()],
             })
         });
-        let uploaded = storage
+        let (uploaded, bytes) = storage
             .upload(&location, SnapshotKind::Checkpoint, "op-0-0.state", upload)
             .unwrap();
+        assert_eq!(bytes, 7 + 6);
         let snapshot = SubtaskSnapshot {
             backend: Some(uploaded.manifest),
             ..SubtaskSnapshot::default()
