@@ -361,9 +361,9 @@ impl StreamExecutionEnvironment {
     /// let dir = std::env::temp_dir().join(format!("eddy-async-doc-{}", std::process::id()));
     /// let env = StreamExecutionEnvironment::new();
     /// env.set_parallelism(1)
-    ///     .enable_checkpointing(Duration::from_secs(3600), dir.join("checkpoints"))
-    ///     .set_source_throttle(2_000.0);
-    /// let out = env.from_generator(Generator::bounded(1_000), |i| i).collect();
+    ///     .enable_checkpointing(Duration::from_secs(3600), dir.join("checkpoints"));
+    /// let records = Generator::bounded(1_000).with_rate(2_000.0); // half a second
+    /// let out = env.from_generator(records, |i| i).collect();
     /// let client = env.execute_async("async doc").unwrap();
     /// let savepoint = client.trigger_savepoint(dir.join("savepoints")).unwrap();
     /// assert!(savepoint.join("_metadata").exists());

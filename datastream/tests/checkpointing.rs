@@ -371,7 +371,10 @@ fn stop_with_savepoint_then_resume_gives_the_exact_output() {
     let stopped = client.wait().unwrap();
     assert!(stopped.suspended);
     assert_eq!(stopped.savepoint.as_deref(), Some(savepoint.as_path()));
-    assert!(!output.exists(), "a suspended job's output waits for its resumption");
+    assert!(
+        !output.exists(),
+        "a suspended job's output waits for its resumption"
+    );
     let before = stopped.operator("maybe fail").unwrap().records_in;
     assert!(before > 0 && before < 8_000, "{before}");
 
@@ -456,7 +459,9 @@ fn savepoint_requests_that_cannot_be_served_get_a_clear_error() {
     env.set_parallelism(1)
         .set_runtime_mode(RuntimeMode::Streaming)
         .set_source_throttle(1_000.0);
-    let _ = env.from_generator(Generator::bounded(100_000), |i| i).collect();
+    let _ = env
+        .from_generator(Generator::bounded(100_000), |i| i)
+        .collect();
     let client = env.execute_async("no checkpoints").unwrap();
     let error = client.trigger_savepoint(dir.path().join("sp"));
     client.cancel();

@@ -33,10 +33,10 @@ pub mod state;
 mod task;
 pub mod time;
 
+pub use client::JobClient;
 pub use data::{Data, Key};
 pub use element::{CheckpointBarrier, Message, Record, StreamStatus, Timestamp, Watermark};
 pub use error::{Error, Result};
-pub use client::JobClient;
 pub use executor::{
     execute, execute_controlled, execute_observed, ExecutionConfig, JobResult, OperatorMetrics,
 };

@@ -31,9 +31,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use eddy_runtime::checkpoint::{CheckpointConfig, CheckpointStats, RestoredState};
 use eddy_runtime::state::{value_state, StateBackendKind, StateDescriptor, ValueState};
 use eddy_runtime::{
-    execute_controlled, ExecutionConfig, JobClient, JobGraph, JobResult,
-    Operator, OperatorContext, Output, Partitioner, Record, Result, RuntimeMode, Source,
-    SourceContext, SourceStatus,
+    execute_controlled, ExecutionConfig, JobClient, JobGraph, JobResult, Operator, OperatorContext,
+    Output, Partitioner, Record, Result, RuntimeMode, Source, SourceContext, SourceStatus,
 };
 
 #[derive(Parser)]
@@ -229,9 +228,7 @@ fn job(keys: u64, stride: u64, parallelism: u32) -> Job {
     let by_key: Partitioner<(u64, u64)> = Partitioner::Hash(Arc::new(|r: &(u64, u64)| {
         eddy_runtime::partition::hash_key(&r.0)
     }));
-    graph
-        .connect(source, sum, by_key)
-        .expect("types match");
+    graph.connect(source, sum, by_key).expect("types match");
     Job {
         graph,
         allowed,

@@ -28,10 +28,10 @@ pub mod storage;
 pub mod store;
 
 pub use config::{CheckpointConfig, CheckpointingMode, RestartStrategy};
+pub use control::{CheckpointStats, JobControl};
 pub use metadata::{CheckpointMetadata, SnapshotKind};
 pub use snapshot::{
     DeferredUpload, RestoredState, SnapshotWriter, SubtaskSnapshot, UploadTarget, UploadedFiles,
 };
-pub use control::{CheckpointStats, JobControl};
 pub use storage::{CheckpointStorage, DirectoryStorage, LoadedCheckpoint, LocalCheckpointStorage};
 pub use store::Location;

@@ -593,7 +593,10 @@ mod tests {
         // Another job's checkpoint is refused by name.
         let other = checkpoint(&storage, 5, 500);
         let error = LoadedCheckpoint::load_from(other.clone(), Some("other")).unwrap_err();
-        assert!(error.to_string().contains("belongs to job 'job'"), "{error}");
+        assert!(
+            error.to_string().contains("belongs to job 'job'"),
+            "{error}"
+        );
         // Loading by path or URL finds the same checkpoint.
         let loaded = LoadedCheckpoint::load(&other.display(), Some("job")).unwrap();
         assert_eq!(value(&loaded), 500);
@@ -671,7 +674,12 @@ mod tests {
         // Newer checkpoints without the shared file: it is deleted once none retained uses it.
         checkpoint(&storage, 2, 1);
         checkpoint(&storage, 3, 1);
-        assert!(storage.job_dir().join(SHARED_DIR).children().unwrap().is_empty());
+        assert!(storage
+            .job_dir()
+            .join(SHARED_DIR)
+            .children()
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

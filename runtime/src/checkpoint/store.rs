@@ -183,7 +183,11 @@ impl Store for Objects {
         futures::executor::block_on(async {
             match self.store.get(&self.path(key)).await {
                 Ok(result) => Ok(Some(
-                    result.bytes().await.map_err(|e| self.error(key, e))?.to_vec(),
+                    result
+                        .bytes()
+                        .await
+                        .map_err(|e| self.error(key, e))?
+                        .to_vec(),
                 )),
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
                 Err(e) => Err(self.error(key, e)),
