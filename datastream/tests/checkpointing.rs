@@ -106,7 +106,7 @@ fn a_task_failure_restarts_from_the_latest_checkpoint() {
             attempts: 2,
             delay: Duration::from_millis(10),
         })
-        .set_source_throttle(20_000.0);
+        .set_source_throttle(8_000.0);
     let armed = Arc::new(AtomicBool::new(true));
     build_job(&env, 6_000, 7, Some(4_000), armed.clone(), &output);
     let result = env.execute("restart test").unwrap();
@@ -482,7 +482,7 @@ fn checkpoints_in_an_object_store_restart_a_failed_task_and_are_dropped_at_the_e
             attempts: 2,
             delay: Duration::from_millis(10),
         })
-        .set_source_throttle(20_000.0);
+        .set_source_throttle(8_000.0);
     let armed = Arc::new(AtomicBool::new(true));
     build_job(&env, 6_000, 7, Some(4_000), armed.clone(), &output);
     let result = env.execute("object store").unwrap();

@@ -277,14 +277,14 @@ impl<I: Send, O: Clone + Send> Output<I> for ChainedOperator<I, O> {
             let started = Instant::now();
             self.guarded(|op, _| op.snapshot_state(&barrier, &mut writer))?;
             self.state.snapshot(&mut writer)?;
-            let (snapshot, upload) = writer.into_parts();
+            let (snapshot, deferred) = writer.into_parts();
             hub.acknowledge(Ack {
                 id: barrier.id,
                 node: self.info.node,
                 subtask: self.info.subtask,
                 key_groups,
                 snapshot,
-                upload,
+                deferred,
                 sync: started.elapsed(),
             });
         }
@@ -397,8 +397,8 @@ impl<O: Clone + Send> SourceTask<O> {
             node: self.info.node,
             subtask: self.info.subtask,
             key_groups,
-            snapshot: writer.finish(),
-            upload: None,
+            snapshot: writer.finish()?,
+            deferred: Default::default(),
             sync: started.elapsed(),
         });
         let barrier = CheckpointBarrier {

@@ -39,7 +39,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use super::config::CheckpointConfig;
 use super::control::{CheckpointStats, SavepointRequest, Stop};
 use super::metadata::{CheckpointMetadata, OperatorFiles, SnapshotKind, SubtaskFile};
-use super::snapshot::{DeferredUpload, SubtaskSnapshot};
+use super::snapshot::{Deferred, SubtaskSnapshot};
 use super::storage::CheckpointStorage;
 use super::store::Location;
 use crate::partition::KeyGroupRange;
@@ -52,8 +52,9 @@ pub(crate) struct Ack {
     pub(crate) subtask: u32,
     pub(crate) key_groups: KeyGroupRange,
     pub(crate) snapshot: SubtaskSnapshot,
-    /// The state backend's file upload, run here rather than on the task's thread.
-    pub(crate) upload: Option<DeferredUpload>,
+    /// What the snapshot left to finish here rather than on the task's thread: keyed state
+    /// to serialize, a state backend's file upload.
+    pub(crate) deferred: Deferred,
     /// How long the subtask's snapshot took at the barrier.
     pub(crate) sync: Duration,
 }
@@ -496,8 +497,10 @@ impl CheckpointCoordinator {
         };
         let file = format!("op-{}-{}.state", ack.node, ack.subtask);
         let mut snapshot = ack.snapshot;
+        let mut deferred = ack.deferred;
+        deferred.complete_keyed(&mut snapshot)?;
         let mut shared_files = Vec::new();
-        if let Some(upload) = ack.upload {
+        if let Some(upload) = deferred.upload {
             let (uploaded, bytes) = self.storage.upload(&p.location, p.kind, &file, upload)?;
             snapshot.backend = Some(uploaded.manifest);
             shared_files = uploaded.shared_files;

@@ -31,7 +31,8 @@ pub use config::{CheckpointConfig, CheckpointingMode, RestartStrategy};
 pub use control::{CheckpointStats, JobControl};
 pub use metadata::{CheckpointMetadata, SnapshotKind};
 pub use snapshot::{
-    DeferredUpload, RestoredState, SnapshotWriter, SubtaskSnapshot, UploadTarget, UploadedFiles,
+    Deferred, DeferredKeyed, DeferredUpload, RestoredState, SnapshotWriter, SubtaskSnapshot,
+    UploadTarget, UploadedFiles,
 };
 pub use storage::{CheckpointStorage, DirectoryStorage, LoadedCheckpoint, LocalCheckpointStorage};
 pub use store::Location;
