@@ -45,7 +45,8 @@ fn main() -> anyhow::Result<()> {
     }
     let dir = tempfile::tempdir()?;
     let storage = LocalCheckpointStorage::new(dir.path(), "bench", None);
-    let (mut sync, mut write, mut load, mut fill) = (vec![], vec![], vec![], vec![]);
+    let (mut sync, mut serialize, mut write) = (vec![], vec![], vec![]);
+    let (mut load, mut fill) = (vec![], vec![]);
     let mut size = 0;
     for run in 0..args.runs {
         let id = run as u64 + 1;
@@ -57,6 +58,7 @@ fn main() -> anyhow::Result<()> {
         // The coordinator's part: serialize the copy, write, commit.
         let started = Instant::now();
         let snapshot = writer.finish()?;
+        serialize.push(started.elapsed());
         let location = storage.begin(id, None)?;
         let file = storage.write_subtask(&location, "op-0-0.state", 0, all, &snapshot)?;
         size = file.size;
@@ -93,8 +95,9 @@ fn main() -> anyhow::Result<()> {
         ms(median(sync))
     );
     println!(
-        "serialize + write + commit (async): {:.1} ms",
-        ms(median(write))
+        "serialize + write + commit (async): {:.1} ms (serialize: {:.1} ms)",
+        ms(median(write)),
+        ms(median(serialize))
     );
     println!(
         "checkpoint size:                  {:.1} MB ({:.1} bytes/key)",
