@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use eddy_runtime::checkpoint::CheckpointStorage;
-use eddy_runtime::checkpoint::{CheckpointConfig, LocalCheckpointStorage, RestartStrategy};
+use eddy_runtime::checkpoint::{CheckpointConfig, DirectoryStorage, RestartStrategy};
 use eddy_runtime::{
-    Data, ExecutionConfig, JobGraph, JobResult, OperatorMetrics, Partitioner, Result, RuntimeMode,
+    Data, ExecutionConfig, JobClient, JobGraph, JobResult, OperatorMetrics, Partitioner, Result,
+    RuntimeMode,
 };
 
 use crate::sinks::exactly_once::{commit_all, remove_parts, FinalCommits};
@@ -344,39 +345,66 @@ impl StreamExecutionEnvironment {
         job_name: &str,
         mut progress: impl FnMut(&[OperatorMetrics]),
     ) -> Result<JobResult> {
-        let (graph, mut config, pending, finals) = {
-            let mut inner = self.inner.borrow_mut();
-            let graph = std::mem::take(&mut inner.graph);
-            let checkpointing = inner.config.checkpointing.is_some();
-            inner
-                .exactly_once_sinks
-                .store(checkpointing, Ordering::Relaxed);
-            (
-                graph,
-                inner.config.clone(),
-                inner.pending_files.clone(),
-                inner.final_commits.clone(),
-            )
-        };
+        let job = self.take_job(job_name);
+        let result = eddy_runtime::execute_observed(&job.graph, &job.config, &mut progress);
+        job.conclude(result)
+    }
+
+    /// Starts the job built so far on a thread of its own and returns at once (Flink's
+    /// `executeAsync`). The [`JobClient`] takes savepoints while it runs, stops it with a
+    /// savepoint, cancels it, and waits for its result; see [`eddy_runtime::client`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eddy_datastream::{Generator, StreamExecutionEnvironment};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("eddy-async-doc-{}", std::process::id()));
+    /// let env = StreamExecutionEnvironment::new();
+    /// env.set_parallelism(1)
+    ///     .enable_checkpointing(Duration::from_secs(3600), dir.join("checkpoints"));
+    /// let records = Generator::bounded(1_000).with_rate(2_000.0); // half a second
+    /// let out = env.from_generator(records, |i| i).collect();
+    /// let client = env.execute_async("async doc").unwrap();
+    /// let savepoint = client.trigger_savepoint(dir.join("savepoints")).unwrap();
+    /// assert!(savepoint.join("_metadata").exists());
+    /// client.wait().unwrap();
+    /// assert_eq!(out.take().len(), 1_000);
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// ```
+    ///
+    /// # Errors
+    /// [`eddy_runtime::Error::Internal`] when the job's thread cannot be started; the job's
+    /// own errors come from [`JobClient::wait`].
+    pub fn execute_async(&self, job_name: &str) -> Result<JobClient> {
+        let job = self.take_job(job_name);
+        JobClient::spawn(job.config.job_id.clone(), move |control| {
+            let result =
+                eddy_runtime::execute_controlled(&job.graph, &job.config, control, &mut |_| {});
+            job.conclude(result)
+        })
+    }
+
+    /// Takes the job built so far out of the environment, ready to run.
+    fn take_job(&self, job_name: &str) -> PreparedJob {
+        let mut inner = self.inner.borrow_mut();
+        let graph = std::mem::take(&mut inner.graph);
+        let checkpointing = inner.config.checkpointing.is_some();
+        inner
+            .exactly_once_sinks
+            .store(checkpointing, Ordering::Relaxed);
+        let mut config = inner.config.clone();
         config.job_id = job_id(job_name);
         tracing::info!(
             job = job_name,
             parallelism = config.parallelism,
             "executing job"
         );
-        let result = eddy_runtime::execute_observed(&graph, &config, &mut progress);
-        drop(graph);
-        settle(&pending, result.is_ok())?;
-        let result = result?;
-        if let Some(checkpointing) = &config.checkpointing {
-            // Order matters for a crash in between: assemble outputs from committed parts,
-            // then drop the checkpoints (a rerun now starts afresh), then the parts.
-            let parts = commit_all(&finals)?;
-            LocalCheckpointStorage::new(&checkpointing.dir, &config.job_id, None).discard_all();
-            remove_parts(&parts);
+        PreparedJob {
+            graph,
+            config,
+            pending: inner.pending_files.clone(),
+            finals: inner.final_commits.clone(),
         }
-        tracing::info!(job = job_name, duration = ?result.duration, mode = ?result.mode, "job finished");
-        Ok(result)
     }
 
     /// Adds an operator node fed by `input` and returns the stream of its output.
@@ -408,6 +436,39 @@ impl StreamExecutionEnvironment {
             .graph
             .connect(input.node, to, partitioner)
             .expect("streams of one environment connect with matching types");
+    }
+}
+
+/// A job taken out of its environment: what runs, and what its sinks leave to do after.
+struct PreparedJob {
+    graph: JobGraph,
+    config: ExecutionConfig,
+    pending: PendingFiles,
+    finals: FinalCommits,
+}
+
+impl PreparedJob {
+    /// Settles the sinks' files after the run: outputs appear only for a job that finished
+    /// (a suspended one keeps its committed parts for the run that resumes it).
+    fn conclude(self, result: Result<JobResult>) -> Result<JobResult> {
+        let PreparedJob {
+            graph,
+            config,
+            pending,
+            finals,
+        } = self;
+        drop(graph);
+        settle(&pending, result.as_ref().is_ok_and(|r| !r.suspended))?;
+        let result = result?;
+        if let Some(checkpointing) = &config.checkpointing {
+            // Order matters for a crash in between: assemble outputs from committed parts,
+            // then drop the checkpoints (a rerun now starts afresh), then the parts.
+            let parts = commit_all(&finals)?;
+            DirectoryStorage::open(&checkpointing.dir, &config.job_id)?.discard_all();
+            remove_parts(&parts);
+        }
+        tracing::info!(job = %config.job_id, duration = ?result.duration, mode = ?result.mode, suspended = result.suspended, "job ended");
+        Ok(result)
     }
 }
 

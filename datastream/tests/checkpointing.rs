@@ -106,7 +106,7 @@ fn a_task_failure_restarts_from_the_latest_checkpoint() {
             attempts: 2,
             delay: Duration::from_millis(10),
         })
-        .set_source_throttle(20_000.0);
+        .set_source_throttle(8_000.0);
     let armed = Arc::new(AtomicBool::new(true));
     build_job(&env, 6_000, 7, Some(4_000), armed.clone(), &output);
     let result = env.execute("restart test").unwrap();
@@ -283,4 +283,222 @@ fn a_foreign_or_damaged_checkpoint_is_refused_with_its_path() {
         error.contains(".state") && error.contains("checksum"),
         "{error}"
     );
+}
+
+/// Asks for a savepoint until no periodic checkpoint is in the way.
+fn savepoint_when_free(
+    client: &eddy_runtime::JobClient,
+    dir: &Path,
+    stop: Option<bool>,
+) -> std::path::PathBuf {
+    for _ in 0..2_000 {
+        let result = match stop {
+            None => client.trigger_savepoint(dir),
+            Some(drain) => client.stop_with_savepoint(drain, dir),
+        };
+        match result {
+            Ok(path) => return path,
+            Err(error) if error.to_string().contains("in progress") => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(error) => panic!("savepoint failed: {error}"),
+        }
+    }
+    panic!("a checkpoint was always in progress");
+}
+
+/// A streaming job at parallelism `parallelism` with checkpoints every 30 ms, its sources
+/// throttled to 4 000 records per second (released in chunks of 1 024 per subtask) when
+/// `throttle` is set.
+fn streaming(parallelism: u32, dir: &Path, throttle: bool) -> StreamExecutionEnvironment {
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(parallelism)
+        .set_runtime_mode(RuntimeMode::Streaming)
+        .enable_checkpointing(Duration::from_millis(30), dir.join("ck"));
+    if throttle {
+        env.set_source_throttle(4_000.0);
+    }
+    env
+}
+
+#[test]
+fn a_savepoint_taken_mid_run_moves_and_restores_at_parallelism_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.txt");
+    let env = streaming(2, dir.path(), true);
+    build_job(&env, 8_000, 11, None, Arc::default(), &output);
+    let client = env.execute_async("mid run").unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    let savepoint = savepoint_when_free(&client, &dir.path().join("savepoints"), None);
+    assert!(savepoint
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("savepoint-mid-run-"));
+    // Savepoint, then cancel: the classic way to move a job.
+    client.cancel();
+    let result = client.wait();
+    assert!(
+        matches!(result, Err(eddy_runtime::Error::Cancelled)),
+        "{result:?}"
+    );
+    assert!(!output.exists(), "a cancelled job writes no output");
+
+    let moved = dir.path().join("elsewhere");
+    std::fs::rename(&savepoint, &moved).unwrap();
+    let env = streaming(3, dir.path(), false);
+    env.restore_from(&moved);
+    build_job(&env, 8_000, 11, None, Arc::default(), &output);
+    let result = env.execute("mid run").unwrap();
+    assert_eq!(result.restored_from.as_deref(), Some(moved.as_path()));
+    let resumed = result.operator("maybe fail").unwrap().records_in;
+    assert!(
+        resumed > 0 && resumed < 8_000,
+        "the savepoint was taken mid-run ({resumed} records after it)"
+    );
+    assert_same_lines(&sorted_lines(&output), &expected(8_000, 11, true));
+}
+
+#[test]
+fn stop_with_savepoint_then_resume_gives_the_exact_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.txt");
+    let env = streaming(2, dir.path(), true);
+    build_job(&env, 8_000, 7, None, Arc::default(), &output);
+    let client = env.execute_async("stop and go").unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    let savepoint = savepoint_when_free(&client, &dir.path().join("savepoints"), Some(false));
+    let stopped = client.wait().unwrap();
+    assert!(stopped.suspended);
+    assert_eq!(stopped.savepoint.as_deref(), Some(savepoint.as_path()));
+    assert!(
+        !output.exists(),
+        "a suspended job's output waits for its resumption"
+    );
+    let before = stopped.operator("maybe fail").unwrap().records_in;
+    assert!(before > 0 && before < 8_000, "{before}");
+
+    let env = streaming(1, dir.path(), false);
+    env.restore_from(&savepoint);
+    build_job(&env, 8_000, 7, None, Arc::default(), &output);
+    let resumed = env.execute("stop and go").unwrap();
+    assert!(!resumed.suspended);
+    assert_eq!(
+        before + resumed.operator("maybe fail").unwrap().records_in,
+        8_000,
+        "the resumed job reads exactly what the stopped one had not"
+    );
+    assert_same_lines(&sorted_lines(&output), &expected(8_000, 7, true));
+}
+
+#[test]
+fn stop_with_drain_ends_event_time_and_finishes_with_a_consistent_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.txt");
+    let env = streaming(1, dir.path(), true);
+    build_job(&env, 20_000, 5, None, Arc::default(), &output);
+    let client = env.execute_async("drain").unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    let savepoint = savepoint_when_free(&client, &dir.path().join("savepoints"), Some(true));
+    let result = client.wait().unwrap();
+    assert!(!result.suspended);
+    assert_eq!(result.savepoint.as_deref(), Some(savepoint.as_path()));
+    // One source subtask: the output is the running counts of the first n records exactly.
+    let lines = sorted_lines(&output);
+    let n = lines.len() as u64;
+    assert!(n > 0 && n < 20_000, "{n}");
+    assert_same_lines(&lines, &expected(n, 5, true));
+}
+
+#[test]
+fn savepoint_requests_that_cannot_be_served_get_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // Checkpoint 1 cannot complete while the map holds the only source's thread.
+    let gate = Arc::new(AtomicBool::new(true));
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(1)
+        .set_runtime_mode(RuntimeMode::Streaming)
+        .enable_checkpointing(Duration::from_millis(10), dir.path().join("ck"));
+    let held = gate.clone();
+    let out = env
+        .from_generator(Generator::bounded(100), |i| i)
+        .map(move |i: u64| {
+            while held.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            i
+        })
+        .collect();
+    let client = env.execute_async("refusals").unwrap();
+    let first = dir.path().join("ck/refusals/chk-1");
+    while !first.exists() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let error = client
+        .trigger_savepoint(dir.path().join("sp"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        "savepoint not taken: checkpoint 1 is in progress; ask again when it completes"
+    );
+    gate.store(false, Ordering::SeqCst);
+    while !client.is_finished() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let error = client
+        .stop_with_savepoint(false, dir.path().join("sp"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(error, "savepoint not taken: the job has already finished");
+    client.wait().unwrap();
+    assert_eq!(out.take().len(), 100);
+
+    // Without checkpointing there is no savepoint either.
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(1)
+        .set_runtime_mode(RuntimeMode::Streaming)
+        .set_source_throttle(1_000.0);
+    let _ = env
+        .from_generator(Generator::bounded(100_000), |i| i)
+        .collect();
+    let client = env.execute_async("no checkpoints").unwrap();
+    let error = client.trigger_savepoint(dir.path().join("sp"));
+    client.cancel();
+    assert!(matches!(client.wait(), Err(eddy_runtime::Error::Cancelled)));
+    let error = error.unwrap_err().to_string();
+    assert!(error.contains("does not checkpoint"), "{error}");
+}
+
+#[test]
+fn checkpoints_in_an_object_store_restart_a_failed_task_and_are_dropped_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.txt");
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(2)
+        .set_runtime_mode(RuntimeMode::Streaming)
+        .enable_checkpointing(Duration::from_millis(20), "memory://datastream-test/ck")
+        .set_restart_strategy(RestartStrategy::FixedDelay {
+            attempts: 2,
+            delay: Duration::from_millis(10),
+        })
+        .set_source_throttle(8_000.0);
+    let armed = Arc::new(AtomicBool::new(true));
+    build_job(&env, 6_000, 7, Some(4_000), armed.clone(), &output);
+    let result = env.execute("object store").unwrap();
+    assert!(!armed.load(Ordering::SeqCst), "the failure was injected");
+    assert_eq!(result.restarts, 1);
+    let restored = result.restored_from.expect("restored from a checkpoint");
+    let restored = restored.to_string_lossy();
+    assert!(
+        restored.starts_with("memory://datastream-test/ck/object-store/chk-"),
+        "{restored}"
+    );
+    assert_same_lines(&sorted_lines(&output), &expected(6_000, 7, true));
+    // The finished job's checkpoints are gone from the store.
+    let job = eddy_runtime::checkpoint::Location::parse(Path::new(
+        "memory://datastream-test/ck/object-store",
+    ))
+    .unwrap();
+    assert!(job.children().unwrap().is_empty());
 }

@@ -33,8 +33,9 @@ pub enum StateBackendChoice {
 /// The checkpointing flags of a stateful example.
 #[derive(Debug, Clone, Args)]
 pub struct CheckpointArgs {
-    /// Checkpoint into DIR (DIR/<job>/chk-<n>); on start, resume from the latest complete
-    /// checkpoint there. The --output file is then written exactly once.
+    /// Checkpoint into DIR (DIR/<job>/chk-<n>): a path, or an object-store URL such as
+    /// file:///abs/dir; on start, resume from the latest complete checkpoint there. The
+    /// --output file is then written exactly once.
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
     /// Time between two checkpoints.

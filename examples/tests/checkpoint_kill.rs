@@ -141,6 +141,12 @@ fn text_input(dir: &Path) -> PathBuf {
 }
 
 fn wordcount_case(mode: &str, backend: &str) {
+    wordcount_case_in(mode, backend, false);
+}
+
+/// With `object_store`, the checkpoint directory is given as a `file://` URL, so checkpoints
+/// go through the object-store storage (RocksDB files staged, uploaded and fetched back).
+fn wordcount_case_in(mode: &str, backend: &str, object_store: bool) {
     let bin = env!("CARGO_BIN_EXE_wordcount");
     let dir = tempfile::tempdir().unwrap();
     let input = text_input(dir.path());
@@ -154,6 +160,11 @@ fn wordcount_case(mode: &str, backend: &str) {
 
     let output = dir.path().join("out.txt");
     let checkpoints = dir.path().join("checkpoints");
+    let checkpoint_dir = if object_store {
+        format!("file://{}", checkpoints.display())
+    } else {
+        checkpoints.to_str().unwrap().to_string()
+    };
     // RocksDB checkpoints take longer (a flush, then files copied): kill later, read slower.
     let (throttle, kill_window) = if backend == "rocksdb" {
         ("4000", (900, 1600))
@@ -169,7 +180,7 @@ fn wordcount_case(mode: &str, backend: &str) {
             "--output",
             output.to_str().unwrap(),
             "--checkpoint-dir",
-            checkpoints.to_str().unwrap(),
+            &checkpoint_dir,
             "--checkpoint-interval",
             "100ms",
             "--state-backend",
@@ -339,6 +350,17 @@ fn window_aggregate_sessions_survive_kills() {
 #[test]
 fn wordcount_on_rocksdb_survives_kills_with_changing_parallelism() {
     wordcount_case("streaming", "rocksdb");
+}
+
+#[test]
+fn wordcount_with_checkpoints_in_an_object_store_survives_kills() {
+    wordcount_case_in("streaming", "heap", true);
+}
+
+#[cfg(feature = "rocksdb")]
+#[test]
+fn wordcount_on_rocksdb_with_an_object_store_survives_kills() {
+    wordcount_case_in("streaming", "rocksdb", true);
 }
 
 #[cfg(feature = "rocksdb")]

@@ -60,6 +60,10 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A savepoint (or a stop with a savepoint) was refused or failed: another checkpoint is
+    /// in progress, the job has finished, a source has ended, or the savepoint timed out.
+    #[error("savepoint not taken: {0}")]
+    Savepoint(String),
     /// A bug in Eddy: an invariant that should hold did not.
     #[error("internal error (a bug in Eddy): {0}")]
     Internal(String),

@@ -16,10 +16,9 @@ use std::time::{Duration, Instant};
 
 use crate::channel::DEFAULT_BATCH_SIZE;
 use crate::checkpoint::config::{CheckpointConfig, CheckpointingMode, RestartStrategy};
+use crate::checkpoint::control::JobControl;
 use crate::checkpoint::coordinator::{CheckpointCoordinator, CheckpointHub, OperatorInfo};
-use crate::checkpoint::storage::{
-    backend_dir_name, CheckpointStorage, LoadedCheckpoint, LocalCheckpointStorage, SHARED_DIR,
-};
+use crate::checkpoint::storage::{CheckpointStorage, DirectoryStorage, LoadedCheckpoint};
 use crate::checkpoint::RestoredState;
 use crate::graph::{AnyBox, JobGraph, SourceTaskSpec, WriterSpec};
 use crate::operator::{RuntimeMode, SourceContext};
@@ -111,8 +110,12 @@ pub struct JobResult {
     pub restored_from: Option<PathBuf>,
     /// The newest checkpoint completed during the (last) run, 0 if none.
     pub last_checkpoint: u64,
-    /// Where the savepoint taken at the end of input went.
+    /// Where the savepoint taken at the end of input, or by a stop, went.
     pub savepoint: Option<PathBuf>,
+    /// The job was stopped with a savepoint without draining
+    /// ([`crate::client::JobClient::stop_with_savepoint`]): its operators did not finish, and
+    /// restoring `savepoint` resumes it exactly where it stopped.
+    pub suspended: bool,
     /// How often the job restarted after a task failure.
     pub restarts: u32,
 }
@@ -166,14 +169,44 @@ fn execute_local(
     config: &ExecutionConfig,
     progress: &mut dyn FnMut(&[OperatorMetrics]),
 ) -> Result<JobResult> {
+    run_job(graph, config, None, progress)
+}
+
+/// [`execute_observed`] under the control of `control`: savepoints, stop and cancel requested
+/// through it (by a [`crate::client::JobClient`]) are served while the job runs. The control
+/// is [finished](JobControl::finish) when this returns. On a cluster in plan mode it describes
+/// the plan instead, as [`execute_observed`] does.
+///
+/// # Errors
+/// As [`execute`]; [`Error::Cancelled`] when the job was cancelled.
+pub fn execute_controlled(
+    graph: &JobGraph,
+    config: &ExecutionConfig,
+    control: &JobControl,
+    progress: &mut dyn FnMut(&[OperatorMetrics]),
+) -> Result<JobResult> {
+    if crate::cluster::mode() == crate::cluster::Mode::Plan {
+        return crate::cluster::describe_and_exit(graph, config);
+    }
+    let result = run_job(graph, config, Some(control), progress);
+    control.finish();
+    match result {
+        Err(_) if control.is_cancelled() => Err(Error::Cancelled),
+        result => result,
+    }
+}
+
+fn run_job(
+    graph: &JobGraph,
+    config: &ExecutionConfig,
+    control: Option<&JobControl>,
+    progress: &mut dyn FnMut(&[OperatorMetrics]),
+) -> Result<JobResult> {
     let plan = Plan::new(graph, config)?;
-    let storage: Option<Arc<dyn CheckpointStorage>> = config.checkpointing.as_ref().map(|c| {
-        Arc::new(LocalCheckpointStorage::new(
-            &c.dir,
-            &config.job_id,
-            c.savepoint_at_end.clone(),
-        )) as Arc<dyn CheckpointStorage>
-    });
+    let storage: Option<Arc<dyn CheckpointStorage>> = match &config.checkpointing {
+        Some(c) => Some(Arc::new(DirectoryStorage::open(&c.dir, &config.job_id)?)),
+        None => None,
+    };
     let mut restore = match (&config.restore_from, &storage) {
         (Some(path), _) => Some(LoadedCheckpoint::load(path, None)?),
         (None, Some(storage)) => LoadedCheckpoint::latest(storage.as_ref(), &config.job_id)?,
@@ -192,6 +225,7 @@ fn execute_local(
             &plan,
             restore.as_ref(),
             &storage,
+            control,
             Some(&mut *progress),
         );
         match attempt {
@@ -201,6 +235,9 @@ fn execute_local(
                 return Ok(result);
             }
             Err(error) => {
+                if control.is_some_and(JobControl::is_cancelled) {
+                    return Err(Error::Cancelled);
+                }
                 let Some(delay) = restart_delay(&config.restart_strategy, restarts, &mut failures)
                 else {
                     return Err(error);
@@ -301,11 +338,8 @@ fn restored_state(
     for (file, snapshot) in subtasks {
         if let Some(manifest) = &snapshot.backend {
             if file.key_groups.overlaps(&key_groups) {
-                restored.add_backend_snapshot(
-                    manifest.clone(),
-                    loaded.dir.join(backend_dir_name(&file.file)),
-                    loaded.dir.parent().map(|job| job.join(SHARED_DIR)),
-                );
+                let (dir, shared) = loaded.backend_dirs(file);
+                restored.add_backend_snapshot(manifest.clone(), dir, shared);
             }
         }
     }
@@ -323,6 +357,7 @@ pub(crate) fn run_attempt(
     plan: &Plan,
     restore: Option<&LoadedCheckpoint>,
     storage: &Option<Arc<dyn CheckpointStorage>>,
+    control: Option<&JobControl>,
     progress: Option<ProgressFn<'_>>,
 ) -> Result<JobResult> {
     let start = Instant::now();
@@ -438,13 +473,17 @@ pub(crate) fn run_attempt(
         }
     }
     let job_done = Arc::new(AtomicBool::new(false));
+    if let Some(control) = control {
+        control.run_started(coordinator.is_some(), failed.clone());
+    }
     let coordinator_thread = match coordinator {
         Some(coordinator) => {
             let (job_done, fail_job) = (job_done.clone(), failed.clone());
+            let requests = control.map(|c| c.requests().clone());
             Some(
                 std::thread::Builder::new()
                     .name("checkpoint coordinator".into())
-                    .spawn(move || coordinator.run(&job_done, &fail_job))
+                    .spawn(move || coordinator.run(&job_done, &fail_job, requests.as_ref()))
                     .map_err(|e| Error::Internal(format!("cannot start the coordinator: {e}")))?,
             )
         }
@@ -494,8 +533,11 @@ pub(crate) fn run_attempt(
         Some(Ok(Err(error))) => return Err(error),
         Some(Err(panic)) => return Err(Error::Internal(panic_message(&*panic))),
     };
-    if let Some(error) = root_cause(failures) {
-        return Err(error);
+    // A suspending stop ends the tasks through the failure flag, on purpose.
+    if !report.suspended {
+        if let Some(error) = root_cause(failures) {
+            return Err(error);
+        }
     }
     Ok(JobResult {
         duration: start.elapsed(),
@@ -504,6 +546,7 @@ pub(crate) fn run_attempt(
         restored_from: None,
         last_checkpoint: report.completed,
         savepoint: report.savepoint,
+        suspended: report.suspended,
         restarts: 0,
     })
 }

@@ -12,6 +12,7 @@
 //! - [`element`]: the in-band [`Message`] of every channel.
 //! - [`state`]: keyed state behind the [`state::StateBackend`] trait.
 //! - [`checkpoint`]: checkpoints, savepoints, restore and restart strategies.
+//! - [`client`]: a job running in the background, with savepoints, stop and cancel.
 //! - [`time`]: processing time behind a [`time::Clock`].
 //! - [`cluster`]: plan and worker modes, how a program runs on an `eddy` cluster.
 //! - [`iteration`]: bulk and delta iterations as one planned job: heads, tails, feedback,
@@ -22,6 +23,7 @@
 
 pub mod channel;
 pub mod checkpoint;
+pub mod client;
 pub mod cluster;
 mod data;
 pub mod element;
@@ -36,10 +38,13 @@ pub mod state;
 mod task;
 pub mod time;
 
+pub use client::JobClient;
 pub use data::{Data, Key};
 pub use element::{CheckpointBarrier, Message, Record, StreamStatus, Timestamp, Watermark};
 pub use error::{Error, Result};
-pub use executor::{execute, execute_observed, ExecutionConfig, JobResult, OperatorMetrics};
+pub use executor::{
+    execute, execute_controlled, execute_observed, ExecutionConfig, JobResult, OperatorMetrics,
+};
 pub use graph::{JobGraph, NodeId};
 pub use operator::{
     Operator, OperatorContext, Output, RuntimeMode, Source, SourceContext, SourceStatus,

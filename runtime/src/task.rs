@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
-use crate::checkpoint::coordinator::{Ack, CheckpointHub};
+use crate::checkpoint::control::Stop;
+use crate::checkpoint::coordinator::{Ack, CheckpointHub, Outcome, Requested};
 use crate::checkpoint::{RestoredState, SnapshotWriter};
 use crate::element::{CheckpointBarrier, Envelope, Message, Record, StreamStatus, Watermark};
 use crate::operator::{
@@ -130,6 +131,13 @@ impl<T: Clone + Send> Link<T> for NodeOutput<T> {
     }
 }
 
+impl<T> Drop for NodeOutput<T> {
+    /// A task that ends without end-of-input (failed, cancelled, stopped) still counts.
+    fn drop(&mut self) {
+        self.publish();
+    }
+}
+
 /// Where a subtask runs: what its operators' contexts are made of.
 #[derive(Debug, Clone)]
 pub(crate) struct SubtaskInfo {
@@ -223,6 +231,13 @@ impl<I, O> ChainedOperator<I, O> {
     }
 }
 
+impl<I, O> Drop for ChainedOperator<I, O> {
+    /// A task that ends without end-of-input (failed, cancelled, stopped) still counts.
+    fn drop(&mut self) {
+        self.publish();
+    }
+}
+
 /// The text of a panic payload.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
@@ -259,16 +274,18 @@ impl<I: Send, O: Clone + Send> Output<I> for ChainedOperator<I, O> {
                 barrier.id,
                 barrier.savepoint,
             );
+            let started = Instant::now();
             self.guarded(|op, _| op.snapshot_state(&barrier, &mut writer))?;
             self.state.snapshot(&mut writer)?;
-            let (snapshot, upload) = writer.into_parts();
+            let (snapshot, deferred) = writer.into_parts();
             hub.acknowledge(Ack {
                 id: barrier.id,
                 node: self.info.node,
                 subtask: self.info.subtask,
                 key_groups,
                 snapshot,
-                upload,
+                deferred,
+                sync: started.elapsed(),
             });
         }
         self.next.emit_barrier(barrier)?;
@@ -356,35 +373,57 @@ impl<O: Clone + Send> SourceTask<O> {
     }
 
     /// Starts the checkpoint the coordinator asked for, if it is new: snapshots the read
-    /// position, acknowledges, and sends the barrier down the chain. Returns whether the
-    /// barrier was a savepoint's.
-    fn inject_requested(&mut self, injected: &mut u64) -> Result<Option<bool>> {
+    /// position, acknowledges, and sends the barrier down the chain (after the end of event
+    /// time, for a draining stop). Returns the request it served.
+    fn inject_requested(&mut self, injected: &mut u64) -> Result<Option<Requested>> {
         let Some(hub) = self.info.hub.clone() else {
             return Ok(None);
         };
-        let (id, savepoint) = hub.requested();
-        if id <= *injected {
+        let requested = hub.requested();
+        if requested.id <= *injected {
             return Ok(None);
         }
-        *injected = id;
+        *injected = requested.id;
+        if requested.stop == Stop::Drain {
+            // Drain: every window fires before the savepoint.
+            self.output.emit_watermark(Watermark::MAX)?;
+        }
         let key_groups = self.info.key_groups();
+        let started = Instant::now();
         let mut writer = SnapshotWriter::new(key_groups, self.info.max_parallelism);
         self.guarded(|source, _| source.snapshot_state(&mut writer))?;
         hub.acknowledge(Ack {
-            id,
+            id: requested.id,
             node: self.info.node,
             subtask: self.info.subtask,
             key_groups,
-            snapshot: writer.finish(),
-            upload: None,
+            snapshot: writer.finish()?,
+            deferred: Default::default(),
+            sync: started.elapsed(),
         });
         let barrier = CheckpointBarrier {
-            id,
+            id: requested.id,
             triggered_at: self.info.clock.now_millis(),
-            savepoint,
+            savepoint: requested.savepoint,
         };
         self.output.emit_barrier(barrier)?;
-        Ok(Some(savepoint))
+        Ok(Some(requested))
+    }
+
+    /// After the barrier of a suspending stop: waits, reading nothing, until the savepoint
+    /// completes (the coordinator then ends the job through the failure flag) or fails (the
+    /// source goes on).
+    fn suspend(&mut self, hub: &CheckpointHub, id: u64) -> Result<()> {
+        self.output.flush()?;
+        loop {
+            if self.failed.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+            if hub.savepoint_outcome(id) == Outcome::Failed {
+                return Ok(());
+            }
+            std::thread::sleep(IDLE_BACKOFF);
+        }
     }
 }
 
@@ -400,11 +439,24 @@ impl<O: Clone + Send> TaskBody for SourceTask<O> {
         let started = Instant::now();
         let mut injected = 0;
         let mut last_flush = Instant::now();
+        let mut drained = false;
         loop {
             if self.failed.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }
-            self.inject_requested(&mut injected)?;
+            if let Some(requested) = self.inject_requested(&mut injected)? {
+                match requested.stop {
+                    Stop::No => {}
+                    Stop::Drain => {
+                        drained = true;
+                        break;
+                    }
+                    Stop::Suspend => {
+                        let hub = self.info.hub.clone().expect("a request came through it");
+                        self.suspend(&hub, requested.id)?;
+                    }
+                }
+            }
             if let Some(rate) = self.throttle {
                 let due = self.output.emitted() as f64 / rate;
                 let elapsed = started.elapsed().as_secs_f64();
@@ -431,7 +483,7 @@ impl<O: Clone + Send> TaskBody for SourceTask<O> {
             }
         }
         if let Some(hub) = self.info.hub.clone() {
-            if hub.savepoint_at_end {
+            if hub.savepoint_at_end && !drained {
                 // Wait, position at the end, for the savepoint every source takes together.
                 hub.source_exhausted();
                 self.output.flush()?;
@@ -439,7 +491,10 @@ impl<O: Clone + Send> TaskBody for SourceTask<O> {
                     if self.failed.load(Ordering::Relaxed) {
                         return Err(Error::Cancelled);
                     }
-                    if self.inject_requested(&mut injected)? == Some(true) {
+                    if self
+                        .inject_requested(&mut injected)?
+                        .is_some_and(|r| r.savepoint)
+                    {
                         break;
                     }
                     std::thread::sleep(IDLE_BACKOFF);
@@ -450,8 +505,10 @@ impl<O: Clone + Send> TaskBody for SourceTask<O> {
             hub.source_finished();
             self.inject_requested(&mut injected)?;
         }
-        // A bounded source ends event time: every timer and window may fire.
-        self.output.emit_watermark(Watermark::MAX)?;
+        if !drained {
+            // A bounded source ends event time: every timer and window may fire.
+            self.output.emit_watermark(Watermark::MAX)?;
+        }
         self.output.end_of_input()
     }
 }

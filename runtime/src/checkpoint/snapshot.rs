@@ -16,7 +16,7 @@
 //! let mut writer = SnapshotWriter::new(all, 128);
 //! writer.operator_state("offset", &42u64).unwrap();
 //! writer.keyed_entries("timers", [(&"user-1".to_string(), &1000i64)]).unwrap();
-//! let snapshot = writer.finish();
+//! let snapshot = writer.finish().unwrap();
 //!
 //! // Restore into the subtask that owns every key group.
 //! let restored = RestoredState::assemble(all, [&snapshot]);
@@ -78,6 +78,42 @@ pub struct UploadedFiles {
 /// files and describes them.
 pub type DeferredUpload = Box<dyn FnOnce(&UploadTarget) -> crate::Result<UploadedFiles> + Send>;
 
+/// Keyed state serialized off the task's thread: from a copy taken at the barrier, the
+/// `(key group, bytes)` blobs of one state.
+pub type DeferredKeyed = Box<dyn FnOnce() -> crate::Result<Vec<(u32, Vec<u8>)>> + Send>;
+
+/// What a snapshot leaves to finish off the task's thread.
+#[derive(Default)]
+pub struct Deferred {
+    /// A state backend's file upload.
+    pub upload: Option<DeferredUpload>,
+    /// Keyed state still to serialize, by state name.
+    pub keyed: Vec<(String, DeferredKeyed)>,
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deferred")
+            .field("upload", &self.upload.is_some())
+            .field("keyed", &self.keyed.len())
+            .finish()
+    }
+}
+
+impl Deferred {
+    /// Serializes the deferred keyed state into `snapshot`.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when a value cannot be serialized.
+    pub fn complete_keyed(&mut self, snapshot: &mut SubtaskSnapshot) -> Result<()> {
+        for (name, serialize) in self.keyed.drain(..) {
+            let blobs = serialize()?;
+            snapshot.keyed.entry(name).or_default().extend(blobs);
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     bincode::serialize(value)
         .map_err(|e| Error::Internal(format!("cannot serialize state for a checkpoint: {e}")))
@@ -98,7 +134,7 @@ pub struct SnapshotWriter {
     checkpoint_id: u64,
     savepoint: bool,
     snapshot: SubtaskSnapshot,
-    deferred: Option<DeferredUpload>,
+    deferred: Deferred,
 }
 
 impl std::fmt::Debug for SnapshotWriter {
@@ -129,7 +165,7 @@ impl SnapshotWriter {
             checkpoint_id,
             savepoint,
             snapshot: SubtaskSnapshot::default(),
-            deferred: None,
+            deferred: Deferred::default(),
         }
     }
 
@@ -146,7 +182,18 @@ impl SnapshotWriter {
     /// Hands the coordinator work to finish off the task's thread (a state backend's file
     /// upload); its result becomes [`SubtaskSnapshot::backend`].
     pub fn defer_upload(&mut self, upload: DeferredUpload) {
-        self.deferred = Some(upload);
+        self.deferred.upload = Some(upload);
+    }
+
+    /// Hands the coordinator the serialization of keyed state `name` (from a copy taken
+    /// now), so that the barrier only waits for the copy.
+    pub fn defer_keyed_blobs(&mut self, name: &str, serialize: DeferredKeyed) {
+        self.deferred.keyed.push((name.to_string(), serialize));
+    }
+
+    /// The job's number of key groups.
+    pub fn max_parallelism(&self) -> u32 {
+        self.max_parallelism
     }
 
     /// The key groups of the subtask.
@@ -207,13 +254,19 @@ impl SnapshotWriter {
             .extend(blobs);
     }
 
-    /// The finished snapshot (for writers without a deferred upload).
-    pub fn finish(self) -> SubtaskSnapshot {
-        self.snapshot
+    /// The finished snapshot, deferred keyed state serialized here (for writers without a
+    /// deferred upload).
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when a value cannot be serialized.
+    pub fn finish(self) -> Result<SubtaskSnapshot> {
+        let (mut snapshot, mut deferred) = self.into_parts();
+        deferred.complete_keyed(&mut snapshot)?;
+        Ok(snapshot)
     }
 
-    /// The snapshot and the upload that completes it, if any.
-    pub fn into_parts(self) -> (SubtaskSnapshot, Option<DeferredUpload>) {
+    /// The snapshot and what completes it off the task's thread.
+    pub fn into_parts(self) -> (SubtaskSnapshot, Deferred) {
         (self.snapshot, self.deferred)
     }
 }
@@ -334,7 +387,7 @@ mod tests {
         writer
             .keyed_entries("s", entries.iter().map(|(k, v)| (k, v)))
             .unwrap();
-        let snapshot = writer.finish();
+        let snapshot = writer.finish().unwrap();
         let mut seen = Vec::new();
         for subtask in 0..3 {
             let range = KeyGroupRange::for_subtask(128, 3, subtask);

@@ -13,12 +13,14 @@
 //! ([`super::format`]): version and checksum are checked on load, and a damaged checkpoint is
 //! skipped in favour of the previous complete one, never replaced by an empty state.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::format::{corrupt, read_framed, write_framed};
+use super::format::{corrupt, frame, unframe};
 use super::metadata::{CheckpointMetadata, SnapshotKind, SubtaskFile, METADATA_FILE};
-use super::snapshot::{decode, encode, SubtaskSnapshot};
+use super::snapshot::{decode, encode, SubtaskSnapshot, UploadTarget, UploadedFiles};
+use super::store::Location;
+use super::DeferredUpload;
 use crate::partition::KeyGroupRange;
 use crate::{Error, Result};
 
@@ -31,13 +33,28 @@ pub fn backend_dir_name(state_file: &str) -> String {
     format!("{stem}.files")
 }
 
+/// Reads the framed file at `location` and returns its checked payload.
+///
+/// # Errors
+/// [`Error::Checkpoint`] when it is missing or damaged; [`Error::Io`] when it cannot be read.
+pub fn read_checked(location: &Location) -> Result<Vec<u8>> {
+    let Some(bytes) = location.get()? else {
+        return Err(corrupt(
+            &location.display(),
+            "missing (the checkpoint is incomplete)",
+        ));
+    };
+    Ok(unframe(&location.display(), &bytes)?.to_vec())
+}
+
 /// Stores the files of checkpoints and savepoints.
 pub trait CheckpointStorage: Send + Sync {
-    /// Creates the directory of checkpoint or savepoint `id` and returns it.
+    /// Creates checkpoint `id`, or savepoint `id` under `savepoint_dir`, and returns its
+    /// location.
     ///
     /// # Errors
     /// [`Error::Io`] when it cannot be created.
-    fn begin(&self, kind: SnapshotKind, id: u64) -> Result<PathBuf>;
+    fn begin(&self, id: u64, savepoint_dir: Option<&Location>) -> Result<Location>;
 
     /// Writes one subtask's snapshot into `location` as `file`.
     ///
@@ -45,33 +62,46 @@ pub trait CheckpointStorage: Send + Sync {
     /// [`Error::Io`] naming the file.
     fn write_subtask(
         &self,
-        location: &Path,
+        location: &Location,
         file: &str,
         subtask: u32,
         key_groups: KeyGroupRange,
         snapshot: &SubtaskSnapshot,
     ) -> Result<SubtaskFile>;
 
+    /// Runs a state backend's deferred upload of a subtask's files into `location`, beside
+    /// its state file `file`; returns what it produced and the bytes it stored.
+    ///
+    /// # Errors
+    /// The upload's error, or [`Error::Io`] naming the file that could not be stored.
+    fn upload(
+        &self,
+        location: &Location,
+        kind: SnapshotKind,
+        file: &str,
+        upload: DeferredUpload,
+    ) -> Result<(UploadedFiles, u64)>;
+
     /// Writes the metadata (the commit point) and removes checkpoints beyond the retained
     /// count.
     ///
     /// # Errors
     /// [`Error::Io`] naming the file.
-    fn commit(&self, location: &Path, metadata: &CheckpointMetadata, retained: usize)
-        -> Result<()>;
+    fn commit(
+        &self,
+        location: &Location,
+        metadata: &CheckpointMetadata,
+        retained: usize,
+    ) -> Result<()>;
 
-    /// Removes an aborted checkpoint's directory.
-    fn abort(&self, location: &Path);
+    /// Removes an aborted checkpoint.
+    fn abort(&self, location: &Location);
 
-    /// The directory of files shared between checkpoints of kind `kind` (`None` for
-    /// savepoints, which are self-contained).
-    fn shared_dir(&self, kind: SnapshotKind) -> Option<PathBuf>;
-
-    /// The directories of this job's completed checkpoints, newest first.
+    /// This job's completed checkpoints, newest first.
     ///
     /// # Errors
     /// [`Error::Io`] when the job's directory cannot be listed.
-    fn completed(&self) -> Result<Vec<PathBuf>>;
+    fn completed(&self) -> Result<Vec<Location>>;
 
     /// The highest checkpoint number ever begun for this job (complete or not), or 0.
     fn last_id(&self) -> u64;
@@ -80,57 +110,77 @@ pub trait CheckpointStorage: Send + Sync {
     fn discard_all(&self);
 }
 
-/// Checkpoints in a local (or mounted) directory.
+/// Checkpoints under a directory: a local path, or an object-store URL (see
+/// [`super::store`]). One layout, one framing and one commit point for both.
 #[derive(Debug, Clone)]
-pub struct LocalCheckpointStorage {
-    job_dir: PathBuf,
-    savepoint_dir: Option<PathBuf>,
+pub struct DirectoryStorage {
+    job_dir: Location,
     job_id: String,
 }
 
-impl LocalCheckpointStorage {
-    /// Checkpoints of `job_id` under `dir/<job_id>/`; savepoints under `savepoint_dir`.
-    pub fn new(dir: &Path, job_id: &str, savepoint_dir: Option<PathBuf>) -> Self {
-        LocalCheckpointStorage {
-            job_dir: dir.join(job_id),
-            savepoint_dir,
+/// The storage of checkpoints in a local directory (the name of earlier releases).
+pub type LocalCheckpointStorage = DirectoryStorage;
+
+impl DirectoryStorage {
+    /// Checkpoints of `job_id` under the local directory `dir/<job_id>/`. Savepoints go where
+    /// each request says; `_savepoint_dir` is kept for callers of earlier releases.
+    pub fn new(dir: &Path, job_id: &str, _savepoint_dir: Option<PathBuf>) -> Self {
+        let job_dir = Location::parse(&dir.join(job_id)).unwrap_or_else(|_| {
+            // Only a path whose absolute form cannot be found (no working directory) fails.
+            Location::parse(&std::env::temp_dir().join(dir).join(job_id))
+                .expect("an absolute path parses")
+        });
+        DirectoryStorage {
+            job_dir,
             job_id: job_id.to_string(),
         }
     }
 
+    /// Checkpoints of `job_id` under `dir/<job_id>/`, where `dir` is a local path,
+    /// `file:///abs/dir` or `memory://NAME/prefix`.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] for an unknown or malformed URL.
+    pub fn open(dir: &Path, job_id: &str) -> Result<Self> {
+        Ok(DirectoryStorage {
+            job_dir: Location::parse(dir)?.join(job_id),
+            job_id: job_id.to_string(),
+        })
+    }
+
     /// The job's checkpoint directory, `dir/<job id>`.
-    pub fn job_dir(&self) -> &Path {
+    pub fn job_dir(&self) -> &Location {
         &self.job_dir
     }
 
-    fn checkpoint_dirs(&self) -> Vec<(u64, PathBuf)> {
-        let Ok(entries) = std::fs::read_dir(&self.job_dir) else {
-            return Vec::new();
-        };
-        let mut dirs: Vec<(u64, PathBuf)> = entries
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
+    fn checkpoint_dirs(&self) -> Vec<(u64, Location)> {
+        let mut dirs: Vec<(u64, Location)> = self
+            .job_dir
+            .children()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|name| {
                 let id = name.strip_prefix("chk-")?.parse().ok()?;
-                Some((id, e.path()))
+                Some((id, self.job_dir.join(&name)))
             })
             .collect();
         dirs.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
         dirs
     }
-}
 
-impl LocalCheckpointStorage {
     /// Removes the shared files that no retained checkpoint references any more. Runs after a
     /// commit, when no other checkpoint is in flight (at most one is).
     fn delete_unreferenced_shared_files(&self) {
         let shared = self.job_dir.join(SHARED_DIR);
-        let Ok(entries) = std::fs::read_dir(&shared) else {
+        let Ok(names) = shared.children() else {
             return;
         };
-        let mut referenced = std::collections::HashSet::new();
+        if names.is_empty() {
+            return;
+        }
+        let mut referenced = HashSet::new();
         for dir in self.completed().unwrap_or_default() {
-            let Ok(bytes) = read_framed(&dir.join(METADATA_FILE)) else {
+            let Ok(bytes) = read_checked(&dir.join(METADATA_FILE)) else {
                 return; // unreadable metadata: keep every file rather than guess
             };
             let Ok(metadata) = decode::<CheckpointMetadata>("_metadata", &bytes) else {
@@ -142,41 +192,38 @@ impl LocalCheckpointStorage {
                 }
             }
         }
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
+        for name in names {
             if !referenced.contains(&name) {
-                let _ = std::fs::remove_file(entry.path());
+                shared.join(&name).delete();
             }
         }
     }
 }
 
-impl CheckpointStorage for LocalCheckpointStorage {
-    fn begin(&self, kind: SnapshotKind, id: u64) -> Result<PathBuf> {
-        let dir = match (kind, &self.savepoint_dir) {
-            (SnapshotKind::Savepoint, Some(savepoints)) => {
-                savepoints.join(format!("savepoint-{}-{id}", self.job_id))
-            }
-            _ => self.job_dir.join(format!("chk-{id}")),
+impl CheckpointStorage for DirectoryStorage {
+    fn begin(&self, id: u64, savepoint_dir: Option<&Location>) -> Result<Location> {
+        let dir = match savepoint_dir {
+            Some(savepoints) => savepoints.join(&format!("savepoint-{}-{id}", self.job_id)),
+            None => self.job_dir.join(&format!("chk-{id}")),
         };
-        if dir.exists() {
-            // Left by a run that crashed before completing it: not a checkpoint.
-            let _ = std::fs::remove_dir_all(&dir);
+        // Left by a run that crashed before completing it: not a checkpoint.
+        dir.delete_all();
+        if let Some(path) = dir.local_path() {
+            std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         }
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         Ok(dir)
     }
 
     fn write_subtask(
         &self,
-        location: &Path,
+        location: &Location,
         file: &str,
         subtask: u32,
         key_groups: KeyGroupRange,
         snapshot: &SubtaskSnapshot,
     ) -> Result<SubtaskFile> {
         let bytes = encode(snapshot)?;
-        write_framed(&location.join(file), &bytes)?;
+        location.join(file).put(&frame(&bytes))?;
         Ok(SubtaskFile {
             subtask,
             key_groups,
@@ -186,13 +233,62 @@ impl CheckpointStorage for LocalCheckpointStorage {
         })
     }
 
+    fn upload(
+        &self,
+        location: &Location,
+        kind: SnapshotKind,
+        file: &str,
+        upload: DeferredUpload,
+    ) -> Result<(UploadedFiles, u64)> {
+        let private = location.join(&backend_dir_name(file));
+        let shared = (kind == SnapshotKind::Checkpoint).then(|| self.job_dir.join(SHARED_DIR));
+        if let Some(dir) = private.local_path() {
+            // A local directory: the backend writes its files in place.
+            let shared_dir = shared.as_ref().and_then(Location::local_path);
+            let before: HashSet<String> = shared_dir
+                .as_deref()
+                .map(|d| dir_sizes(d).into_iter().map(|(name, _)| name).collect())
+                .unwrap_or_default();
+            let uploaded = upload(&UploadTarget {
+                dir: dir.clone(),
+                shared_dir: shared_dir.clone(),
+            })?;
+            let new_shared: u64 = shared_dir
+                .as_deref()
+                .map(|d| {
+                    dir_sizes(d)
+                        .into_iter()
+                        .filter(|(name, _)| !before.contains(name))
+                        .map(|(_, size)| size)
+                        .sum()
+                })
+                .unwrap_or(0);
+            let private_bytes: u64 = dir_sizes(&dir).into_iter().map(|(_, size)| size).sum();
+            return Ok((uploaded, private_bytes + new_shared));
+        }
+        // An object store: stage the files locally, then store each one.
+        let staging = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        let target = UploadTarget {
+            dir: staging.path().join("private"),
+            shared_dir: shared.as_ref().map(|_| staging.path().join(SHARED_DIR)),
+        };
+        let uploaded = upload(&target)?;
+        let mut bytes = store_dir(&target.dir, &private)?;
+        if let (Some(local), Some(shared)) = (&target.shared_dir, &shared) {
+            bytes += store_dir(local, shared)?;
+        }
+        Ok((uploaded, bytes))
+    }
+
     fn commit(
         &self,
-        location: &Path,
+        location: &Location,
         metadata: &CheckpointMetadata,
         retained: usize,
     ) -> Result<()> {
-        write_framed(&location.join(METADATA_FILE), &encode(metadata)?)?;
+        location
+            .join(METADATA_FILE)
+            .put(&frame(&encode(metadata)?))?;
         if metadata.kind == SnapshotKind::Checkpoint {
             let mut complete = 0;
             for (id, dir) in self.checkpoint_dirs() {
@@ -204,7 +300,7 @@ impl CheckpointStorage for LocalCheckpointStorage {
                 let expired = is_complete && complete > retained.max(1);
                 let debris = !is_complete && id < metadata.checkpoint_id;
                 if expired || debris {
-                    let _ = std::fs::remove_dir_all(&dir);
+                    dir.delete_all();
                 }
             }
             self.delete_unreferenced_shared_files();
@@ -212,15 +308,11 @@ impl CheckpointStorage for LocalCheckpointStorage {
         Ok(())
     }
 
-    fn abort(&self, location: &Path) {
-        let _ = std::fs::remove_dir_all(location);
+    fn abort(&self, location: &Location) {
+        location.delete_all();
     }
 
-    fn shared_dir(&self, kind: SnapshotKind) -> Option<PathBuf> {
-        (kind == SnapshotKind::Checkpoint).then(|| self.job_dir.join(SHARED_DIR))
-    }
-
-    fn completed(&self) -> Result<Vec<PathBuf>> {
+    fn completed(&self) -> Result<Vec<Location>> {
         Ok(self
             .checkpoint_dirs()
             .into_iter()
@@ -234,47 +326,86 @@ impl CheckpointStorage for LocalCheckpointStorage {
     }
 
     fn discard_all(&self) {
-        let _ = std::fs::remove_dir_all(&self.job_dir);
+        self.job_dir.delete_all();
     }
+}
+
+/// The files of a local directory and their sizes (none when it does not exist).
+fn dir_sizes(dir: &Path) -> Vec<(String, u64)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let size = e.metadata().ok().filter(|m| m.is_file())?.len();
+            Some((e.file_name().to_string_lossy().into_owned(), size))
+        })
+        .collect()
+}
+
+/// Stores every file of the local directory `from` under `to`; returns the bytes stored.
+fn store_dir(from: &Path, to: &Location) -> Result<u64> {
+    let mut bytes = 0;
+    for (name, size) in dir_sizes(from) {
+        to.join(&name).upload(&from.join(&name))?;
+        bytes += size;
+    }
+    Ok(bytes)
 }
 
 /// A checkpoint or savepoint read back and checked: metadata and every subtask's snapshot.
 #[derive(Debug)]
 pub struct LoadedCheckpoint {
-    /// Its directory.
+    /// Its directory (a path or a URL).
     pub dir: PathBuf,
+    /// Where it is.
+    pub location: Location,
     /// Its metadata.
     pub metadata: CheckpointMetadata,
     /// Snapshots by operator uid, in subtask order.
     pub operators: HashMap<String, Vec<(SubtaskFile, SubtaskSnapshot)>>,
+    /// State backend files fetched from an object store, while the checkpoint is in use.
+    downloads: Option<tempfile::TempDir>,
 }
 
 impl LoadedCheckpoint {
-    /// Reads the checkpoint at `path` (its directory or its `_metadata` file), checking every
-    /// file's frame and, when `job_id` is given, that it belongs to that job.
+    /// Reads the checkpoint at `path` (its directory or its `_metadata` file; a local path
+    /// or a URL), checking every file's frame and, when `job_id` is given, that it belongs to
+    /// that job.
     ///
     /// # Errors
     /// [`Error::Checkpoint`] for a missing, corrupt, truncated, foreign or other-version file;
     /// [`Error::Io`] when a file cannot be read.
     pub fn load(path: &Path, job_id: Option<&str>) -> Result<Self> {
-        let dir = if path.file_name().is_some_and(|n| n == METADATA_FILE) {
-            path.parent().unwrap_or(Path::new(".")).to_path_buf()
+        let location = Location::parse(path)?;
+        let location = if location.name() == METADATA_FILE {
+            location.parent().unwrap_or(location)
         } else {
-            path.to_path_buf()
+            location
         };
-        let metadata_path = dir.join(METADATA_FILE);
-        if !metadata_path.exists() {
+        LoadedCheckpoint::load_from(location, job_id)
+    }
+
+    /// [`load`](Self::load) from a [`Location`].
+    ///
+    /// # Errors
+    /// As [`load`](Self::load).
+    pub fn load_from(location: Location, job_id: Option<&str>) -> Result<Self> {
+        let dir = location.display();
+        let metadata_file = location.join(METADATA_FILE);
+        if !metadata_file.exists() {
             return Err(corrupt(
                 &dir,
                 "no _metadata file: not a completed checkpoint or savepoint",
             ));
         }
-        let metadata: CheckpointMetadata = decode("_metadata", &read_framed(&metadata_path)?)
-            .map_err(|_| corrupt(&metadata_path, "unreadable metadata"))?;
+        let metadata: CheckpointMetadata = decode("_metadata", &read_checked(&metadata_file)?)
+            .map_err(|_| corrupt(&metadata_file.display(), "unreadable metadata"))?;
         if let Some(expected) = job_id {
             if metadata.job_id != expected {
                 return Err(corrupt(
-                    &metadata_path,
+                    &metadata_file.display(),
                     format!("belongs to job '{}', not to '{expected}'", metadata.job_id),
                 ));
             }
@@ -283,24 +414,83 @@ impl LoadedCheckpoint {
         for operator in &metadata.operators {
             let mut subtasks = Vec::with_capacity(operator.subtasks.len());
             for file in &operator.subtasks {
-                let path = dir.join(&file.file);
-                let bytes = read_framed(&path).map_err(|e| match e {
-                    Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                        corrupt(&path, "missing (the checkpoint is incomplete)")
-                    }
-                    other => other,
-                })?;
-                let snapshot: SubtaskSnapshot = decode(&file.file, &bytes)
-                    .map_err(|_| corrupt(&path, "unreadable subtask state"))?;
+                let state = location.join(&file.file);
+                let snapshot: SubtaskSnapshot = decode(&file.file, &read_checked(&state)?)
+                    .map_err(|_| corrupt(&state.display(), "unreadable subtask state"))?;
                 subtasks.push((file.clone(), snapshot));
             }
             operators.insert(operator.uid.clone(), subtasks);
         }
-        Ok(LoadedCheckpoint {
+        let mut loaded = LoadedCheckpoint {
             dir,
+            location,
             metadata,
             operators,
-        })
+            downloads: None,
+        };
+        loaded.fetch_backend_files()?;
+        Ok(loaded)
+    }
+
+    /// Where the state backend files of subtask file `file` are, locally: its own directory
+    /// and the job's shared directory.
+    pub fn backend_dirs(&self, file: &SubtaskFile) -> (PathBuf, Option<PathBuf>) {
+        let name = backend_dir_name(&file.file);
+        match &self.downloads {
+            Some(local) => (
+                local.path().join(&name),
+                Some(local.path().join(SHARED_DIR)),
+            ),
+            None => (
+                self.location
+                    .join(&name)
+                    .local_path()
+                    .unwrap_or_else(|| self.dir.join(&name)),
+                self.location
+                    .parent()
+                    .and_then(|job| job.join(SHARED_DIR).local_path()),
+            ),
+        }
+    }
+
+    /// Copies the state backend files of a checkpoint in an object store to a local
+    /// temporary directory, where the backend restores from.
+    fn fetch_backend_files(&mut self) -> Result<()> {
+        if self.location.local_path().is_some() {
+            return Ok(());
+        }
+        let with_files: Vec<&SubtaskFile> = self
+            .operators
+            .values()
+            .flatten()
+            .filter(|(_, snapshot)| snapshot.backend.is_some())
+            .map(|(file, _)| file)
+            .collect();
+        if with_files.is_empty() {
+            return Ok(());
+        }
+        let local = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        let shared_local = local.path().join(SHARED_DIR);
+        std::fs::create_dir_all(&shared_local).map_err(|e| Error::io(&shared_local, e))?;
+        let shared = self.location.parent().map(|job| job.join(SHARED_DIR));
+        for file in with_files {
+            let name = backend_dir_name(&file.file);
+            let private = self.location.join(&name);
+            let target = local.path().join(&name);
+            std::fs::create_dir_all(&target).map_err(|e| Error::io(&target, e))?;
+            for child in private.children()? {
+                private.join(&child).download(&target.join(&child))?;
+            }
+            for key in &file.shared_files {
+                let Some(shared) = &shared else { break };
+                let to = shared_local.join(key);
+                if !to.exists() {
+                    shared.join(key).download(&to)?;
+                }
+            }
+        }
+        self.downloads = Some(local);
+        Ok(())
     }
 
     /// The newest completed checkpoint of `storage` that loads cleanly. A damaged one is
@@ -313,7 +503,7 @@ impl LoadedCheckpoint {
     pub fn latest(storage: &dyn CheckpointStorage, job_id: &str) -> Result<Option<Self>> {
         let mut first_error = None;
         for dir in storage.completed()? {
-            match LoadedCheckpoint::load(&dir, Some(job_id)) {
+            match LoadedCheckpoint::load_from(dir, Some(job_id)) {
                 Ok(loaded) => return Ok(Some(loaded)),
                 Err(error) => {
                     tracing::warn!(%error, "skipping a damaged checkpoint; trying the previous one");
@@ -333,8 +523,8 @@ mod tests {
     use super::*;
     use crate::checkpoint::metadata::OperatorFiles;
 
-    fn checkpoint(storage: &LocalCheckpointStorage, id: u64, value: u64) -> PathBuf {
-        let dir = storage.begin(SnapshotKind::Checkpoint, id).unwrap();
+    fn checkpoint(storage: &DirectoryStorage, id: u64, value: u64) -> Location {
+        let dir = storage.begin(id, None).unwrap();
         let mut snapshot = SubtaskSnapshot::default();
         snapshot
             .operator
@@ -364,49 +554,141 @@ mod tests {
         decode("v", &snapshot.operator["v"]).unwrap()
     }
 
-    #[test]
-    fn retains_the_newest_and_falls_back_past_damage() {
-        let root = tempfile::tempdir().unwrap();
-        let storage = LocalCheckpointStorage::new(root.path(), "job", None);
+    /// Retention, fallback past a flipped byte, an error when nothing loads, a foreign job:
+    /// the same on every kind of store.
+    fn retains_the_newest_and_falls_back_past_damage(root: &Path) {
+        let storage = DirectoryStorage::open(root, "job").unwrap();
         for id in 1..=4 {
             checkpoint(&storage, id, id * 100);
         }
         // Two retained.
         let completed = storage.completed().unwrap();
         assert_eq!(completed.len(), 2);
-        assert!(completed[0].ends_with("chk-4"));
+        assert_eq!(completed[0].name(), "chk-4");
+        assert_eq!(storage.last_id(), 4);
         assert_eq!(
             value(&LoadedCheckpoint::latest(&storage, "job").unwrap().unwrap()),
             400
         );
         // A flipped byte in the newest: the previous one is used.
         let state = completed[0].join("op-0-0.state");
-        let mut bytes = std::fs::read(&state).unwrap();
+        let mut bytes = state.get().unwrap().unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
-        std::fs::write(&state, bytes).unwrap();
-        assert_eq!(
-            value(&LoadedCheckpoint::latest(&storage, "job").unwrap().unwrap()),
-            300
-        );
-        // Both damaged: an error, not an empty start.
+        state.put(&bytes).unwrap();
+        let loaded = LoadedCheckpoint::latest(&storage, "job").unwrap().unwrap();
+        assert_eq!(value(&loaded), 300);
+        assert_eq!(loaded.location.name(), "chk-3");
+        // Both damaged: the newest one's error, naming the file, not an empty start.
         let metadata = completed[1].join(METADATA_FILE);
-        let bytes = std::fs::read(&metadata).unwrap();
-        std::fs::write(&metadata, &bytes[..bytes.len() / 2]).unwrap();
+        let bytes = metadata.get().unwrap().unwrap();
+        metadata.put(&bytes[..bytes.len() / 2]).unwrap();
+        assert!(LoadedCheckpoint::load_from(completed[1].clone(), None)
+            .unwrap_err()
+            .to_string()
+            .contains("truncated"));
         let error = LoadedCheckpoint::latest(&storage, "job").unwrap_err();
         assert!(error.to_string().contains("checksum mismatch"), "{error}");
+        assert!(error.to_string().contains("chk-4/op-0-0.state"), "{error}");
         // Another job's checkpoint is refused by name.
-        let error = LoadedCheckpoint::load(&completed[0], Some("other")).unwrap_err();
-        assert!(error.to_string().contains("corrupt") || error.to_string().contains("job"));
+        let other = checkpoint(&storage, 5, 500);
+        let error = LoadedCheckpoint::load_from(other.clone(), Some("other")).unwrap_err();
+        assert!(
+            error.to_string().contains("belongs to job 'job'"),
+            "{error}"
+        );
+        // Loading by path or URL finds the same checkpoint.
+        let loaded = LoadedCheckpoint::load(&other.display(), Some("job")).unwrap();
+        assert_eq!(value(&loaded), 500);
+        storage.discard_all();
+        assert!(storage.completed().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_local_directory_retains_and_falls_back() {
+        let root = tempfile::tempdir().unwrap();
+        retains_the_newest_and_falls_back_past_damage(root.path());
+    }
+
+    #[test]
+    fn an_object_store_in_memory_retains_and_falls_back() {
+        retains_the_newest_and_falls_back_past_damage(Path::new("memory://storage-test/ck"));
+    }
+
+    #[test]
+    fn an_object_store_on_local_files_retains_and_falls_back() {
+        let root = tempfile::tempdir().unwrap();
+        let url = format!("file://{}/ck", root.path().display());
+        retains_the_newest_and_falls_back_past_damage(Path::new(&url));
+        assert!(!root.path().join("ck/job/chk-5").exists());
+    }
+
+    #[test]
+    fn uploads_to_an_object_store_are_staged_and_fetched_back() {
+        let storage = DirectoryStorage::open(Path::new("memory://upload-test/ck"), "job").unwrap();
+        let location = storage.begin(1, None).unwrap();
+        let upload: DeferredUpload = Box::new(|target: &UploadTarget| {
+            std::fs::create_dir_all(&target.dir).unwrap();
+            std::fs::write(target.dir.join("MANIFEST"), b"private").unwrap();
+            let shared = target.shared_dir.as_ref().unwrap();
+            std::fs::create_dir_all(shared).unwrap();
+            std::fs::write(shared.join("7-000001.sst"), b"shared").unwrap();
+            Ok(UploadedFiles {
+                manifest: b"manifest".to_vec(),
+                shared_files: vec!["7-000001.sst".into()],
+            })
+        });
+        let (uploaded, bytes) = storage
+            .upload(&location, SnapshotKind::Checkpoint, "op-0-0.state", upload)
+            .unwrap();
+        assert_eq!(bytes, 7 + 6);
+        let snapshot = SubtaskSnapshot {
+            backend: Some(uploaded.manifest),
+            ..SubtaskSnapshot::default()
+        };
+        let range = KeyGroupRange { start: 0, end: 127 };
+        let mut file = storage
+            .write_subtask(&location, "op-0-0.state", 0, range, &snapshot)
+            .unwrap();
+        file.shared_files = uploaded.shared_files;
+        let metadata = CheckpointMetadata {
+            job_id: "job".into(),
+            checkpoint_id: 1,
+            kind: SnapshotKind::Checkpoint,
+            completed_at: 0,
+            max_parallelism: 128,
+            operators: vec![OperatorFiles {
+                uid: "op".into(),
+                parallelism: 1,
+                subtasks: vec![file.clone()],
+            }],
+        };
+        storage.commit(&location, &metadata, 1).unwrap();
+        let loaded = LoadedCheckpoint::latest(&storage, "job").unwrap().unwrap();
+        let (private, shared) = loaded.backend_dirs(&file);
+        assert_eq!(std::fs::read(private.join("MANIFEST")).unwrap(), b"private");
+        assert_eq!(
+            std::fs::read(shared.unwrap().join("7-000001.sst")).unwrap(),
+            b"shared"
+        );
+        // Newer checkpoints without the shared file: it is deleted once none retained uses it.
+        checkpoint(&storage, 2, 1);
+        checkpoint(&storage, 3, 1);
+        assert!(storage
+            .job_dir()
+            .join(SHARED_DIR)
+            .children()
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
     fn no_checkpoint_means_a_fresh_start() {
         let root = tempfile::tempdir().unwrap();
-        let storage = LocalCheckpointStorage::new(root.path(), "job", None);
+        let storage = DirectoryStorage::new(root.path(), "job", None);
         assert!(LoadedCheckpoint::latest(&storage, "job").unwrap().is_none());
         // An incomplete checkpoint (no metadata) does not count either.
-        storage.begin(SnapshotKind::Checkpoint, 1).unwrap();
+        storage.begin(1, None).unwrap();
         assert!(LoadedCheckpoint::latest(&storage, "job").unwrap().is_none());
         assert_eq!(storage.last_id(), 1);
     }

@@ -104,7 +104,7 @@ pub fn execute_iteration(
     let mut supersteps = 0;
     while supersteps < max_supersteps {
         supersteps += 1;
-        let result = run_attempt(graph, &config, &plan, None, &None, None)?;
+        let result = run_attempt(graph, &config, &plan, None, &None, None, None)?;
         if operators.is_empty() {
             operators = result.operators;
         } else {

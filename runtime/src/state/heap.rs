@@ -13,7 +13,7 @@ use super::{KeyRef, StateBackend, StateDescriptor, StateTtlConfig, TtlUpdate};
 use crate::checkpoint::snapshot::{decode, encode};
 use crate::checkpoint::{RestoredState, SnapshotWriter};
 use crate::data::Key;
-use crate::partition::DEFAULT_MAX_PARALLELISM;
+use crate::partition::{hash_key, key_group_for_hash, DEFAULT_MAX_PARALLELISM};
 use crate::time::{system_clock, Clock};
 use crate::{Error, Result, Timestamp};
 
@@ -54,35 +54,46 @@ trait SnapshotTable: Send {
     fn snapshot(&self, name: &str, writer: &mut SnapshotWriter) -> Result<()>;
 }
 
-impl<K: Key, V: Serialize + Send + 'static> SnapshotTable for SharedTable<K, V> {
+impl<K: Key, V: Serialize + Clone + Send + 'static> SnapshotTable for SharedTable<K, V> {
+    /// Copies the live entries at the barrier; grouping and serializing them runs on the
+    /// coordinator's thread (copy-then-serialize: the barrier waits for the copy only).
     fn snapshot(&self, name: &str, writer: &mut SnapshotWriter) -> Result<()> {
         let table = lock(self);
         let now = table.now();
         // Write times matter only with a TTL; without one they would cost 8 bytes a key.
         let with_ttl = table.ttl.is_some();
-        let mut groups: hashbrown::HashMap<u32, Vec<(&K, &V, Timestamp)>> =
-            hashbrown::HashMap::new();
-        for (key, entry) in &table.map {
-            if !table.expired(entry, now) {
-                groups.entry(writer.key_group_of(key)).or_default().push((
-                    key,
-                    &entry.value,
-                    entry.stamp,
-                ));
-            }
-        }
-        let mut blobs = Vec::with_capacity(groups.len());
-        for (group, entries) in groups {
-            let bytes = if with_ttl {
-                encode(&entries)?
-            } else {
-                let untimed: Vec<(&K, &V)> = entries.iter().map(|(k, v, _)| (*k, *v)).collect();
-                encode(&untimed)?
-            };
-            blobs.push((group, bytes));
-        }
-        blobs.sort_unstable_by_key(|(group, _)| *group);
-        writer.keyed_blobs(name, blobs);
+        let copy: Vec<(K, V, Timestamp)> = table
+            .map
+            .iter()
+            .filter(|(_, entry)| !table.expired(entry, now))
+            .map(|(key, entry)| (key.clone(), entry.value.clone(), entry.stamp))
+            .collect();
+        drop(table);
+        let max_parallelism = writer.max_parallelism();
+        writer.defer_keyed_blobs(
+            name,
+            Box::new(move || {
+                let mut groups: hashbrown::HashMap<u32, Vec<(&K, &V, Timestamp)>> =
+                    hashbrown::HashMap::new();
+                for (key, value, stamp) in &copy {
+                    let group = key_group_for_hash(hash_key(key), max_parallelism);
+                    groups.entry(group).or_default().push((key, value, *stamp));
+                }
+                let mut blobs = Vec::with_capacity(groups.len());
+                for (group, entries) in groups {
+                    let bytes = if with_ttl {
+                        encode(&entries)?
+                    } else {
+                        let untimed: Vec<(&K, &V)> =
+                            entries.iter().map(|(k, v, _)| (*k, *v)).collect();
+                        encode(&untimed)?
+                    };
+                    blobs.push((group, bytes));
+                }
+                blobs.sort_unstable_by_key(|(group, _)| *group);
+                Ok(blobs)
+            }),
+        );
         Ok(())
     }
 }
@@ -113,7 +124,7 @@ impl HeapStateBackend {
 
     /// The table for state `descriptor`, filled from the restored checkpoint if any, and
     /// registered for snapshots.
-    pub(crate) fn table<K: Key, V: Serialize + DeserializeOwned + Send + 'static>(
+    pub(crate) fn table<K: Key, V: Serialize + DeserializeOwned + Clone + Send + 'static>(
         &mut self,
         descriptor: &StateDescriptor,
     ) -> Result<SharedTable<K, V>> {
@@ -358,7 +369,7 @@ mod tests {
         clock.set(110);
         let mut writer = SnapshotWriter::new(KeyGroupRange { start: 0, end: 127 }, 128);
         backend.snapshot(&mut writer).unwrap();
-        let snapshot = writer.finish();
+        let snapshot = writer.finish().unwrap();
 
         let (mut restored_sums, mut restored_lists) = (0, 0);
         for subtask in 0..3 {
@@ -384,5 +395,35 @@ mod tests {
         }
         assert_eq!(restored_sums, 500);
         assert_eq!(restored_lists, 195);
+    }
+
+    #[test]
+    fn the_snapshot_is_the_state_at_the_barrier_though_serialized_later() {
+        let mut backend = HeapStateBackend::new(Arc::new(ManualClock::new(0)));
+        let mut sums = value_state::<u32, u64>(&mut backend, StateDescriptor::new("sum")).unwrap();
+        for key in 0..100u32 {
+            sums.put(&key, 1).unwrap();
+        }
+        let all = KeyGroupRange { start: 0, end: 127 };
+        let mut writer = SnapshotWriter::new(all, 128);
+        backend.snapshot(&mut writer).unwrap();
+        let (mut snapshot, mut deferred) = writer.into_parts();
+        assert!(
+            snapshot.keyed.is_empty(),
+            "serialization waits for the coordinator"
+        );
+        // Records keep flowing before the coordinator serializes the copy.
+        for key in 0..100u32 {
+            sums.put(&key, 2).unwrap();
+        }
+        sums.put(&1000, 2).unwrap();
+        deferred.complete_keyed(&mut snapshot).unwrap();
+        let restored = RestoredState::assemble(all, [&snapshot]);
+        let mut fresh = HeapStateBackend::restoring(Arc::new(ManualClock::new(0)), 128, restored);
+        let mut sums = value_state::<u32, u64>(&mut fresh, StateDescriptor::new("sum")).unwrap();
+        for key in 0..100u32 {
+            assert_eq!(sums.get(&key).unwrap(), Some(1));
+        }
+        assert_eq!(sums.get(&1000).unwrap(), None);
     }
 }
