@@ -1,0 +1,577 @@
+//! Namespaced state on the heap: a hash table from key to the key's namespaces, kept inline.
+
+use std::hash::{BuildHasher, Hash};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use smallvec::SmallVec;
+
+use super::{
+    NamespacedAggregatingState, NamespacedListState, NamespacedMapState, NamespacedReducingState,
+    NamespacedValueState, Reduce,
+};
+use crate::checkpoint::snapshot::{decode, encode};
+use crate::checkpoint::SnapshotWriter;
+use crate::data::{Data, Key};
+use crate::state::heap::{heap_backend, lock, SnapshotTable};
+use crate::state::{AggregateFunction, StateBackend, StateDescriptor, StateTtlConfig, TtlUpdate};
+use crate::time::Clock;
+use crate::{Result, Timestamp};
+
+/// One namespace of a key: its value and when it was last written.
+struct Entry<N, V> {
+    namespace: N,
+    value: V,
+    stamp: Timestamp,
+}
+
+/// A key's namespaces, inline in the table entry while there are at most two.
+type Namespaces<N, V> = SmallVec<[Entry<N, V>; 2]>;
+
+/// The storage of one namespaced state: per key, its namespaces; TTL per key and namespace.
+///
+/// A `HashTable` rather than a `HashMap`: its entry API returns the slot found or inserted
+/// without a second lookup, and copies the key only when it is new.
+pub(crate) struct NamespacedTable<K, N, V> {
+    map: hashbrown::HashTable<(K, Namespaces<N, V>)>,
+    hasher: hashbrown::DefaultHashBuilder,
+    ttl: Option<(StateTtlConfig, Arc<dyn Clock>)>,
+    /// Accesses since the last sweep of expired entries (TTL only).
+    accesses: usize,
+}
+
+/// A table shared by a state handle and the backend that snapshots it.
+type Shared<K, N, V> = Arc<Mutex<NamespacedTable<K, N, V>>>;
+
+/// Accesses between two sweeps of a small TTL table (as the per-key tables).
+const MIN_ACCESSES_PER_SWEEP: usize = 1024;
+
+impl<K: Hash + Eq + Clone, N: PartialEq + Clone, V> NamespacedTable<K, N, V> {
+    fn now(&self) -> Timestamp {
+        self.ttl.as_ref().map_or(0, |(_, clock)| clock.now_millis())
+    }
+
+    /// The TTL in milliseconds, if any.
+    fn ttl_millis(&self) -> Option<i64> {
+        self.ttl.as_ref().map(|(c, _)| c.ttl_millis)
+    }
+
+    /// Counts an access and, with TTL, sweeps expired entries now and then.
+    fn count_access(&mut self) {
+        if self.ttl.is_some() {
+            self.accesses += 1;
+            if self.accesses >= self.map.len().max(MIN_ACCESSES_PER_SWEEP) {
+                self.accesses = 0;
+                self.cleanup_expired();
+            }
+        }
+    }
+
+    /// The live value of `key` in `namespace` (an expired one is removed, never returned).
+    pub(crate) fn get(&mut self, key: &K, namespace: &N) -> Option<&mut V> {
+        self.count_access();
+        let (now, ttl) = (self.now(), self.ttl_millis());
+        let refresh = matches!(&self.ttl, Some((c, _)) if c.update == TtlUpdate::OnReadAndWrite);
+        let hash = self.hasher.hash_one(key);
+        let mut found = self.map.find_entry(hash, |(k, _)| k == key).ok()?;
+        let entries = &mut found.get_mut().1;
+        let index = entries.iter().position(|e| e.namespace == *namespace)?;
+        if !live(ttl, entries[index].stamp, now) {
+            entries.swap_remove(index);
+            if entries.is_empty() {
+                found.remove();
+            }
+            return None;
+        }
+        let entry = &mut found.into_mut().1[index];
+        if refresh {
+            entry.stamp = now;
+        }
+        Some(&mut entry.value)
+    }
+
+    /// The value of `key` in `namespace` for writing: the live one, or `create()`. Refreshes
+    /// its TTL. The key is copied only when new.
+    pub(crate) fn write(&mut self, key: &K, namespace: &N, create: impl FnOnce() -> V) -> &mut V {
+        self.count_access();
+        let (now, ttl) = (self.now(), self.ttl_millis());
+        let hasher = &self.hasher;
+        let hash = hasher.hash_one(key);
+        let entries = match self.map.entry(
+            hash,
+            |(k, _)| k == key,
+            |(k, _)| hasher.hash_one(k),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(found) => &mut found.into_mut().1,
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                &mut vacant.insert((key.clone(), SmallVec::new())).into_mut().1
+            }
+        };
+        let index = match entries.iter().position(|e| e.namespace == *namespace) {
+            Some(index) => {
+                let entry = &mut entries[index];
+                if !live(ttl, entry.stamp, now) {
+                    entry.value = create();
+                }
+                entry.stamp = now;
+                index
+            }
+            None => {
+                entries.push(Entry {
+                    namespace: namespace.clone(),
+                    value: create(),
+                    stamp: now,
+                });
+                entries.len() - 1
+            }
+        };
+        &mut entries[index].value
+    }
+
+    /// Removes the value of `key` in `namespace`; returns it if it was live.
+    pub(crate) fn take(&mut self, key: &K, namespace: &N) -> Option<V> {
+        let (now, ttl) = (self.now(), self.ttl_millis());
+        let hash = self.hasher.hash_one(key);
+        let mut found = self.map.find_entry(hash, |(k, _)| k == key).ok()?;
+        let entries = &mut found.get_mut().1;
+        let index = entries.iter().position(|e| e.namespace == *namespace)?;
+        let entry = entries.swap_remove(index);
+        if entries.is_empty() {
+            found.remove();
+        }
+        live(ttl, entry.stamp, now).then_some(entry.value)
+    }
+
+    /// Visits the live namespaces of `key`; drops the expired ones and those `f` rejects.
+    pub(crate) fn retain(&mut self, key: &K, mut f: impl FnMut(&N, &mut V) -> bool) {
+        self.count_access();
+        let (now, ttl) = (self.now(), self.ttl_millis());
+        let hash = self.hasher.hash_one(key);
+        let Ok(mut found) = self.map.find_entry(hash, |(k, _)| k == key) else {
+            return;
+        };
+        let entries = &mut found.get_mut().1;
+        entries.retain(|e| {
+            let keep = live(ttl, e.stamp, now) && f(&e.namespace, &mut e.value);
+            if keep {
+                e.stamp = now;
+            }
+            keep
+        });
+        if entries.is_empty() {
+            found.remove();
+        }
+    }
+
+    /// Visits every live entry.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&K, &N, &V)) {
+        let (now, ttl) = (self.now(), self.ttl_millis());
+        for (key, entries) in &self.map {
+            for e in entries.iter().filter(|e| live(ttl, e.stamp, now)) {
+                f(key, &e.namespace, &e.value);
+            }
+        }
+    }
+
+    /// Removes every expired entry; returns how many.
+    pub(crate) fn cleanup_expired(&mut self) -> usize {
+        let Some(ttl) = self.ttl_millis() else {
+            return 0;
+        };
+        let now = self.now();
+        let mut removed = 0;
+        self.map.retain(|(_, entries)| {
+            let before = entries.len();
+            entries.retain(|e| live(Some(ttl), e.stamp, now));
+            removed += before - entries.len();
+            !entries.is_empty()
+        });
+        removed
+    }
+}
+
+/// Whether an entry written at `stamp` is alive at `now` under `ttl`.
+fn live(ttl: Option<i64>, stamp: Timestamp, now: Timestamp) -> bool {
+    ttl.is_none_or(|t| now.saturating_sub(stamp) < t)
+}
+
+/// A key's entries as snapshotted: with write times when the state has a TTL.
+type TimedRow<'a, N, V> = Vec<(&'a N, &'a V, Timestamp)>;
+
+impl<K: Key, N: Key, V: Serialize + Send + 'static> SnapshotTable for Shared<K, N, V> {
+    fn snapshot(&self, name: &str, writer: &mut SnapshotWriter) -> Result<()> {
+        let table = lock(self);
+        let (now, ttl) = (table.now(), table.ttl_millis());
+        let mut groups: hashbrown::HashMap<u32, Vec<(&K, TimedRow<'_, N, V>)>> =
+            hashbrown::HashMap::new();
+        for (key, entries) in &table.map {
+            let row: TimedRow<'_, N, V> = entries
+                .iter()
+                .filter(|e| live(ttl, e.stamp, now))
+                .map(|e| (&e.namespace, &e.value, e.stamp))
+                .collect();
+            if !row.is_empty() {
+                groups
+                    .entry(writer.key_group_of(key))
+                    .or_default()
+                    .push((key, row));
+            }
+        }
+        let mut blobs = Vec::with_capacity(groups.len());
+        for (group, rows) in groups {
+            let bytes = if ttl.is_some() {
+                encode(&rows)?
+            } else {
+                // Write times matter only with a TTL.
+                let untimed: Vec<(&K, Vec<(&N, &V)>)> = rows
+                    .iter()
+                    .map(|(k, row)| (*k, row.iter().map(|(n, v, _)| (*n, *v)).collect()))
+                    .collect();
+                encode(&untimed)?
+            };
+            blobs.push((group, bytes));
+        }
+        blobs.sort_unstable_by_key(|(group, _)| *group);
+        writer.keyed_blobs(name, blobs);
+        Ok(())
+    }
+}
+
+/// The table of `descriptor` in the heap backend behind `backend`, filled from its restored
+/// checkpoint and registered for snapshots.
+fn table<K: Key, N: Key, V: Data>(
+    backend: &mut dyn StateBackend,
+    descriptor: &StateDescriptor,
+) -> Result<Shared<K, N, V>> {
+    let heap = heap_backend(backend)?;
+    let ttl = descriptor.ttl.map(|config| (config, heap.clock().clone()));
+    let shared = Arc::new(Mutex::new(NamespacedTable {
+        map: hashbrown::HashTable::new(),
+        hasher: hashbrown::DefaultHashBuilder::default(),
+        ttl,
+        accesses: 0,
+    }));
+    let blobs = heap.register_table(&descriptor.name, Box::new(shared.clone()));
+    let mut guard = lock(&shared);
+    let table = &mut *guard;
+    let now = table.now();
+    for blob in blobs {
+        let rows: Vec<(K, Vec<(N, V, Timestamp)>)> = if table.ttl.is_some() {
+            decode(&descriptor.name, &blob)?
+        } else {
+            let rows: Vec<(K, Vec<(N, V)>)> = decode(&descriptor.name, &blob)?;
+            rows.into_iter()
+                .map(|(k, row)| (k, row.into_iter().map(|(n, v)| (n, v, now)).collect()))
+                .collect()
+        };
+        for (key, row) in rows {
+            let hasher = &table.hasher;
+            let hash = hasher.hash_one(&key);
+            let entries = &mut table
+                .map
+                .entry(hash, |(k, _)| *k == key, |(k, _)| hasher.hash_one(k))
+                .or_insert_with(|| (key.clone(), SmallVec::new()))
+                .into_mut()
+                .1;
+            entries.extend(row.into_iter().map(|(namespace, value, stamp)| Entry {
+                namespace,
+                value,
+                stamp,
+            }));
+        }
+    }
+    drop(guard);
+    Ok(shared)
+}
+
+pub(super) fn value<K: Key, N: Key, V: Data>(
+    backend: &mut dyn StateBackend,
+    descriptor: &StateDescriptor,
+) -> Result<Box<dyn NamespacedValueState<K, N, V>>> {
+    Ok(Box::new(HeapValue {
+        table: table(backend, descriptor)?,
+    }))
+}
+
+struct HeapValue<K, N, V> {
+    table: Shared<K, N, V>,
+}
+
+impl<K: Key, N: Key, V: Data> NamespacedValueState<K, N, V> for HeapValue<K, N, V> {
+    fn get(&mut self, key: &K, namespace: &N) -> Result<Option<V>> {
+        Ok(lock(&self.table).get(key, namespace).cloned())
+    }
+
+    fn put(&mut self, key: &K, namespace: &N, value: V) -> Result<()> {
+        let mut table = lock(&self.table);
+        let mut value = Some(value);
+        let slot = table.write(key, namespace, || value.take().expect("taken once"));
+        if let Some(value) = value {
+            *slot = value;
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, key: &K, namespace: &N) -> Result<Option<V>> {
+        Ok(lock(&self.table).take(key, namespace))
+    }
+
+    fn modify(
+        &mut self,
+        key: &K,
+        namespace: &N,
+        init: &mut dyn FnMut() -> V,
+        f: &mut dyn FnMut(&mut V),
+    ) -> Result<()> {
+        f(lock(&self.table).write(key, namespace, init));
+        Ok(())
+    }
+
+    fn retain(&mut self, key: &K, f: &mut dyn FnMut(&N, &mut V) -> bool) -> Result<()> {
+        lock(&self.table).retain(key, f);
+        Ok(())
+    }
+
+    fn namespaces(&mut self, key: &K) -> Result<Vec<N>> {
+        let mut namespaces = Vec::new();
+        lock(&self.table).retain(key, |n, _| {
+            namespaces.push(n.clone());
+            true
+        });
+        Ok(namespaces)
+    }
+
+    fn for_each(&mut self, f: &mut dyn FnMut(&K, &N, &V)) -> Result<()> {
+        lock(&self.table).for_each(f);
+        Ok(())
+    }
+
+    fn cleanup_expired(&mut self) -> usize {
+        lock(&self.table).cleanup_expired()
+    }
+}
+
+pub(super) fn list<K: Key, N: Key, V: Data>(
+    backend: &mut dyn StateBackend,
+    descriptor: &StateDescriptor,
+) -> Result<Box<dyn NamespacedListState<K, N, V>>> {
+    Ok(Box::new(HeapList {
+        table: table(backend, descriptor)?,
+    }))
+}
+
+struct HeapList<K, N, V> {
+    table: Shared<K, N, Vec<V>>,
+}
+
+impl<K: Key, N: Key, V: Data> NamespacedListState<K, N, V> for HeapList<K, N, V> {
+    fn get(&mut self, key: &K, namespace: &N) -> Result<Vec<V>> {
+        Ok(lock(&self.table)
+            .get(key, namespace)
+            .cloned()
+            .unwrap_or_default())
+    }
+    fn add(&mut self, key: &K, namespace: &N, value: V) -> Result<()> {
+        lock(&self.table).write(key, namespace, Vec::new).push(value);
+        Ok(())
+    }
+    fn update(&mut self, key: &K, namespace: &N, values: Vec<V>) -> Result<()> {
+        *lock(&self.table).write(key, namespace, Vec::new) = values;
+        Ok(())
+    }
+    fn clear(&mut self, key: &K, namespace: &N) -> Result<()> {
+        lock(&self.table).take(key, namespace);
+        Ok(())
+    }
+    fn merge_namespaces(&mut self, key: &K, target: &N, sources: &[N]) -> Result<()> {
+        let mut table = lock(&self.table);
+        let mut merged = Vec::new();
+        for source in sources.iter().filter(|s| *s != target) {
+            merged.extend(table.take(key, source).into_iter().flatten());
+        }
+        if !merged.is_empty() {
+            table.write(key, target, Vec::new).append(&mut merged);
+        }
+        Ok(())
+    }
+    fn cleanup_expired(&mut self) -> usize {
+        lock(&self.table).cleanup_expired()
+    }
+}
+
+pub(super) fn map<K: Key, N: Key, UK: Key, UV: Data>(
+    backend: &mut dyn StateBackend,
+    descriptor: &StateDescriptor,
+) -> Result<Box<dyn NamespacedMapState<K, N, UK, UV>>> {
+    Ok(Box::new(HeapMap {
+        table: table(backend, descriptor)?,
+    }))
+}
+
+struct HeapMap<K, N, UK, UV> {
+    table: Shared<K, N, hashbrown::HashMap<UK, UV>>,
+}
+
+impl<K: Key, N: Key, UK: Key, UV: Data> NamespacedMapState<K, N, UK, UV> for HeapMap<K, N, UK, UV> {
+    fn get(&mut self, key: &K, namespace: &N, user_key: &UK) -> Result<Option<UV>> {
+        Ok(lock(&self.table)
+            .get(key, namespace)
+            .and_then(|m| m.get(user_key).cloned()))
+    }
+    fn put(&mut self, key: &K, namespace: &N, user_key: UK, value: UV) -> Result<()> {
+        lock(&self.table)
+            .write(key, namespace, hashbrown::HashMap::new)
+            .insert(user_key, value);
+        Ok(())
+    }
+    fn remove(&mut self, key: &K, namespace: &N, user_key: &UK) -> Result<()> {
+        let mut table = lock(&self.table);
+        if let Some(map) = table.get(key, namespace) {
+            map.remove(user_key);
+            if map.is_empty() {
+                table.take(key, namespace);
+            }
+        }
+        Ok(())
+    }
+    fn entries(&mut self, key: &K, namespace: &N) -> Result<Vec<(UK, UV)>> {
+        Ok(lock(&self.table)
+            .get(key, namespace)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+    fn clear(&mut self, key: &K, namespace: &N) -> Result<()> {
+        lock(&self.table).take(key, namespace);
+        Ok(())
+    }
+    fn cleanup_expired(&mut self) -> usize {
+        lock(&self.table).cleanup_expired()
+    }
+}
+
+pub(super) fn reducing<K: Key, N: Key, V: Data>(
+    backend: &mut dyn StateBackend,
+    descriptor: &StateDescriptor,
+    reduce: Reduce<V>,
+) -> Result<Box<dyn NamespacedReducingState<K, N, V>>> {
+    Ok(Box::new(HeapReducing {
+        table: table(backend, descriptor)?,
+        reduce,
+    }))
+}
+
+/// Reducing state: a slot holds `None` only while its value is moved into the reduce function.
+struct HeapReducing<K, N, V> {
+    table: Shared<K, N, Option<V>>,
+    reduce: Reduce<V>,
+}
+
+impl<K: Key, N: Key, V: Data> NamespacedReducingState<K, N, V> for HeapReducing<K, N, V> {
+    fn get(&mut self, key: &K, namespace: &N) -> Result<Option<V>> {
+        Ok(lock(&self.table)
+            .get(key, namespace)
+            .and_then(|v| v.clone()))
+    }
+    fn add(&mut self, key: &K, namespace: &N, value: V) -> Result<()> {
+        let mut table = lock(&self.table);
+        let slot = table.write(key, namespace, || None);
+        let new = match slot.take() {
+            Some(old) => (self.reduce)(old, value),
+            None => value,
+        };
+        *slot = Some(new);
+        Ok(())
+    }
+    fn clear(&mut self, key: &K, namespace: &N) -> Result<()> {
+        lock(&self.table).take(key, namespace);
+        Ok(())
+    }
+    fn merge_namespaces(&mut self, key: &K, target: &N, sources: &[N]) -> Result<()> {
+        let mut table = lock(&self.table);
+        let mut merged: Option<V> = None;
+        for source in sources.iter().filter(|s| *s != target) {
+            if let Some(value) = table.take(key, source).flatten() {
+                merged = Some(match merged {
+                    Some(m) => (self.reduce)(m, value),
+                    None => value,
+                });
+            }
+        }
+        if let Some(merged) = merged {
+            let slot = table.write(key, target, || None);
+            let new = match slot.take() {
+                Some(old) => (self.reduce)(old, merged),
+                None => merged,
+            };
+            *slot = Some(new);
+        }
+        Ok(())
+    }
+    fn cleanup_expired(&mut self) -> usize {
+        lock(&self.table).cleanup_expired()
+    }
+}
+
+pub(super) fn aggregating<K: Key, N: Key, T: 'static, F: AggregateFunction<T>>(
+    backend: &mut dyn StateBackend,
+    descriptor: &StateDescriptor,
+    function: F,
+) -> Result<Box<dyn NamespacedAggregatingState<K, N, T, F::Out>>> {
+    Ok(Box::new(HeapAggregating {
+        table: table(backend, descriptor)?,
+        function,
+    }))
+}
+
+struct HeapAggregating<K, N, F: AggregateFunction<T>, T> {
+    table: Shared<K, N, F::Acc>,
+    function: F,
+}
+
+impl<K: Key, N: Key, T: 'static, F: AggregateFunction<T>> NamespacedAggregatingState<K, N, T, F::Out>
+    for HeapAggregating<K, N, F, T>
+{
+    fn get(&mut self, key: &K, namespace: &N) -> Result<Option<F::Out>> {
+        let function = &self.function;
+        Ok(lock(&self.table)
+            .get(key, namespace)
+            .map(|acc| function.get_result(acc)))
+    }
+    fn add(&mut self, key: &K, namespace: &N, value: &T) -> Result<()> {
+        let function = &self.function;
+        let mut table = lock(&self.table);
+        function.add(
+            table.write(key, namespace, || function.create_accumulator()),
+            value,
+        );
+        Ok(())
+    }
+    fn clear(&mut self, key: &K, namespace: &N) -> Result<()> {
+        lock(&self.table).take(key, namespace);
+        Ok(())
+    }
+    fn merge_namespaces(&mut self, key: &K, target: &N, sources: &[N]) -> Result<()> {
+        let function = &self.function;
+        let mut table = lock(&self.table);
+        let mut merged: Option<F::Acc> = None;
+        for source in sources.iter().filter(|s| *s != target) {
+            if let Some(acc) = table.take(key, source) {
+                merged = Some(match merged {
+                    Some(m) => function.merge(m, acc),
+                    None => acc,
+                });
+            }
+        }
+        if let Some(merged) = merged {
+            let acc = match table.take(key, target) {
+                Some(old) => function.merge(old, merged),
+                None => merged,
+            };
+            *table.write(key, target, || function.create_accumulator()) = acc;
+        }
+        Ok(())
+    }
+    fn cleanup_expired(&mut self) -> usize {
+        lock(&self.table).cleanup_expired()
+    }
+}
