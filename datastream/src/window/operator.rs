@@ -65,7 +65,7 @@ impl<A> Contents<A> {
 }
 
 /// The state handle of window contents.
-type ContentsState<K, A> = Box<dyn NamespacedValueState<K, TimeWindow, Contents<A>>>;
+type ContentsState<K, A> = NamespacedValueState<K, TimeWindow, Contents<A>>;
 
 /// Timers of `(key, window)`, by time.
 type Timers<K> = BTreeMap<Timestamp, Vec<(K, TimeWindow)>>;
@@ -210,22 +210,24 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
         let (watermark, lateness, processing_time) =
             (self.watermark, self.lateness, self.processing_time);
         let (function, timers) = (&self.function, &mut self.timers);
-        let mut emitted = Ok(());
         opened(&mut self.contents)?.modify(
             key,
             &window,
-            &mut || Contents::new(function.create_accumulator()),
-            &mut |contents| {
+            || Contents::new(function.create_accumulator()),
+            |contents| {
                 function.add(&mut contents.acc, value);
-                if !processing_time && window.max_timestamp() <= watermark {
-                    emitted = emit(function, key, window, &contents.acc, out);
-                } else {
+                let fire_now = !processing_time && window.max_timestamp() <= watermark;
+                if !fire_now {
                     register_fire(timers, key, window, contents);
                 }
                 register_cleanup(timers, key, window, contents, lateness);
+                if fire_now {
+                    emit(function, key, window, &contents.acc, out)
+                } else {
+                    Ok(())
+                }
             },
-        )?;
-        emitted
+        )?
     }
 
     /// Adds a session record: merges `[ts, ts + gap)` with the key's windows it touches.
@@ -335,7 +337,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
     ) -> Result<()> {
         let (function, lateness) = (&self.function, self.lateness);
         let mut emitted = Ok(());
-        opened(&mut self.contents)?.retain(key, &mut |w, contents| {
+        opened(&mut self.contents)?.retain(key, |w, contents| {
             if *w != window {
                 return true;
             }
@@ -359,7 +361,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
             namespaced_value_state(ctx.state, StateDescriptor::new(WINDOW_CONTENTS))?;
         // Restored windows come back with their flags; their timers follow from the flags.
         let (timers, lateness) = (&mut self.timers, self.lateness);
-        contents.for_each(&mut |key, window, c| {
+        contents.for_each(|key, window, c| {
             let mut flags = Contents {
                 acc: (),
                 fire_pending: false,
@@ -400,14 +402,26 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
             (false, Some(ts)) => ts,
             (false, None) => return Err(missing_timestamp(&self.name)),
         };
-        let key_fn = self.key.clone();
-        let key = key_fn(&record.value);
+        // The key borrows the record, not the key function: no reference count to touch.
+        let key = (self.key)(&record.value);
         let added = if let WindowAssigner::Session { gap } = self.assigner {
             let window = TimeWindow {
                 start: timestamp,
                 end: timestamp.saturating_add(gap),
             };
             self.add_to_session(&key, window, &record.value, out)?
+        } else if let WindowAssigner::Tumbling { size, offset } = self.assigner {
+            // One window per record: no list of windows to build.
+            let start = super::window_start(timestamp, offset, size);
+            let window = TimeWindow {
+                start,
+                end: start + size,
+            };
+            let late = self.is_late(cleanup_time(&window, self.lateness));
+            if !late {
+                self.add_to_window(&key, window, &record.value, out)?;
+            }
+            !late
         } else {
             let mut assigned = std::mem::take(&mut self.assigned);
             assigned.clear();

@@ -13,9 +13,12 @@
 //!
 //! Panes are namespaced keyed state in the subtask's state backend (key, pane start), so the
 //! backend snapshots them per key group and they follow `--state-backend rocksdb`. Each pane
-//! keeps the next window end it can fire on time; when a window of the key fires, every pane
-//! moves past it. A key is queued for a time when a pane is created (its next firing or
-//! cleanup) and again after each look; a key queued twice for one time is looked at once.
+//! keeps the next window end it can fire on time. When the watermark passes a key's queued
+//! time, one pass over the key's panes gathers the panes of every window due (window `end`
+//! fires iff a pane has `next_end <= end <= last_end`), moves every pane past the last end
+//! due, drops dead panes and finds the key's next time. A key is queued when a pane is
+//! created (its next firing or cleanup) and after each look; a key queued twice for one time
+//! is looked at once.
 //!
 //! ## Memory
 //! Per key, one accumulator per pane alive (about `(size + lateness) / slide`), plus queue
@@ -60,7 +63,7 @@ struct Pane<A> {
 type PaneCopy<A> = (Timestamp, Timestamp, Timestamp, A);
 
 /// The state handle of the panes.
-type PaneState<K, A> = Box<dyn NamespacedValueState<K, Timestamp, Pane<A>>>;
+type PaneState<K, A> = NamespacedValueState<K, Timestamp, Pane<A>>;
 
 /// The arithmetic of sliding windows and their panes.
 #[derive(Debug, Clone, Copy)]
@@ -110,6 +113,15 @@ impl Geometry {
             next_end,
             acc,
         }
+    }
+
+    /// The last window end due at `watermark` (`end - 1 <= watermark`); far in the future at
+    /// the end of time, without overflowing.
+    fn last_end_due(&self, watermark: Timestamp) -> Timestamp {
+        if watermark >= Timestamp::MAX - 4 * self.slide.max(self.size) {
+            return Timestamp::MAX - 2 * self.slide;
+        }
+        self.first_end_after(watermark + 1) - self.slide
     }
 
     /// When a pane's key must be looked at for this pane: its next on-time firing, or its
@@ -172,6 +184,7 @@ pub(crate) struct SlidingWindowOperator<T, K, F: AggregateFunction<T>> {
     /// Scratch: the ends of a record's live windows, a key's panes, the keys of one time.
     ends: Vec<Timestamp>,
     copies: Vec<PaneCopy<F::Acc>>,
+    due_panes: Vec<(Timestamp, Timestamp, F::Acc)>,
     due: hashbrown::HashSet<K>,
     name: String,
 }
@@ -200,6 +213,7 @@ impl<T, K, F: AggregateFunction<T>> SlidingWindowOperator<T, K, F> {
             timers: BTreeMap::new(),
             ends: Vec::new(),
             copies: Vec::new(),
+            due_panes: Vec::new(),
             due: hashbrown::HashSet::new(),
             name: String::new(),
         }
@@ -214,11 +228,11 @@ fn opened<S>(panes: &mut Option<S>) -> Result<&mut S> {
 }
 
 impl<T: Data, K: Key, F: AggregateFunction<T>> SlidingWindowOperator<T, K, F> {
-    /// Copies the panes of `key` into `self.copies`, sorted by start.
+    /// Copies the panes of `key` into `self.copies`, sorted by start (for late firings).
     fn copy_panes(&mut self, key: &K) -> Result<()> {
         let copies = &mut self.copies;
         copies.clear();
-        opened(&mut self.panes)?.retain(key, &mut |start, pane| {
+        opened(&mut self.panes)?.retain(key, |start, pane| {
             copies.push((*start, pane.last_end, pane.next_end, pane.acc.clone()));
             true
         })?;
@@ -226,50 +240,55 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> SlidingWindowOperator<T, K, F> {
         Ok(())
     }
 
-    /// The key's timer: fires every window due, drops dead panes, reschedules.
+    /// The key's timer: in one pass over its panes, gathers the panes of every window due
+    /// on time, moves each pane past them, drops dead panes and finds the key's next time;
+    /// then fires the windows in end order and requeues the key.
     fn on_timer(
         &mut self,
         key: K,
         out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
     ) -> Result<()> {
         let (geometry, watermark) = (self.geometry, self.watermark);
-        self.copy_panes(&key)?;
-        let copies = &mut self.copies;
-        let mut fired = false;
-        // On-time firings, in end order: the earliest next end among the panes, while due.
-        while let Some(end) = copies
-            .iter()
-            .filter(|p| p.2 <= p.1)
-            .map(|p| p.2)
-            .min()
-        {
-            if end - 1 > watermark {
-                break;
+        let due_end = geometry.last_end_due(watermark);
+        let mut next: Option<Timestamp> = None;
+        // (window end, pane start, pane accumulator) of every pane of every window due.
+        let due = &mut self.due_panes;
+        due.clear();
+        opened(&mut self.panes)?.retain(&key, |&start, pane| {
+            let mut end = pane.next_end;
+            while end <= pane.last_end && end <= due_end {
+                due.push((end, start, pane.acc.clone()));
+                end += geometry.slide;
             }
-            emit(&self.function, geometry.size, &key, copies, end, out)?;
-            for pane in copies.iter_mut() {
-                pane.2 = pane.2.max(end + geometry.slide);
+            pane.next_end = pane.next_end.max(due_end.saturating_add(geometry.slide));
+            let alive = geometry.cleanup_time(pane.last_end) > watermark;
+            if alive {
+                let time = geometry.pane_time(pane.last_end, pane.next_end);
+                next = Some(next.map_or(time, |n: Timestamp| n.min(time)));
             }
-            fired = true;
+            alive
+        })?;
+        // Panes merge in start order, as a window holding them all would have seen them.
+        due.sort_unstable_by_key(|(end, start, _)| (*end, *start));
+        let mut panes = due.drain(..).peekable();
+        while let Some((end, _, first)) = panes.next() {
+            let mut acc = first;
+            while let Some((_, _, pane)) = panes.next_if(|(e, _, _)| *e == end) {
+                acc = self.function.merge(acc, pane);
+            }
+            let window = TimeWindow {
+                start: end - geometry.size,
+                end,
+            };
+            out.collect(Record::with_timestamp(
+                Tagged::Main(Windowed {
+                    key: key.clone(),
+                    window,
+                    value: self.function.get_result(&acc),
+                }),
+                window.max_timestamp(),
+            ))?;
         }
-        let dead = copies
-            .iter()
-            .any(|p| geometry.cleanup_time(p.1) <= watermark);
-        if fired || dead {
-            let copies = &self.copies;
-            opened(&mut self.panes)?.retain(&key, &mut |start, pane| {
-                if let Ok(i) = copies.binary_search_by_key(start, |p| p.0) {
-                    pane.next_end = copies[i].2;
-                }
-                geometry.cleanup_time(pane.last_end) > watermark
-            })?;
-        }
-        let next = self
-            .copies
-            .iter()
-            .filter(|p| geometry.cleanup_time(p.1) > watermark)
-            .map(|p| geometry.pane_time(p.1, p.2))
-            .min();
         if let Some(next) = next {
             self.timers.entry(next).or_default().push(key);
         }
@@ -287,7 +306,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
         // Restored panes: each queues its key at its own next time (duplicates are merged
         // when they fire).
         let (geometry, timers) = (self.geometry, &mut self.timers);
-        panes.for_each(&mut |key, _, pane| {
+        panes.for_each(|key, _, pane| {
             timers
                 .entry(geometry.pane_time(pane.last_end, pane.next_end))
                 .or_default()
@@ -343,12 +362,12 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
         opened(&mut self.panes)?.modify(
             &key,
             &start,
-            &mut || {
+            || {
                 let pane = geometry.pane(start, watermark, function.create_accumulator());
                 created = Some(geometry.pane_time(pane.last_end, pane.next_end));
                 pane
             },
-            &mut |pane| function.add(&mut pane.acc, &record.value),
+            |pane| function.add(&mut pane.acc, &record.value),
         )?;
         if let Some(time) = created {
             self.timers.entry(time).or_default().push((*key).clone());

@@ -8,12 +8,13 @@ use smallvec::SmallVec;
 
 use super::{
     NamespacedAggregatingState, NamespacedListState, NamespacedMapState, NamespacedReducingState,
-    NamespacedValueState, Reduce,
+    Reduce,
 };
 use crate::checkpoint::snapshot::{decode, encode};
 use crate::checkpoint::SnapshotWriter;
 use crate::data::{Data, Key};
-use crate::state::heap::{heap_backend, lock, SnapshotTable};
+pub(super) use crate::state::heap::lock;
+use crate::state::heap::{heap_backend, SnapshotTable};
 use crate::state::{AggregateFunction, StateBackend, StateDescriptor, StateTtlConfig, TtlUpdate};
 use crate::time::Clock;
 use crate::{Result, Timestamp};
@@ -41,7 +42,7 @@ pub(crate) struct NamespacedTable<K, N, V> {
 }
 
 /// A table shared by a state handle and the backend that snapshots it.
-type Shared<K, N, V> = Arc<Mutex<NamespacedTable<K, N, V>>>;
+pub(super) type Shared<K, N, V> = Arc<Mutex<NamespacedTable<K, N, V>>>;
 
 /// Accesses between two sweeps of a small TTL table (as the per-key tables).
 const MIN_ACCESSES_PER_SWEEP: usize = 1024;
@@ -97,14 +98,16 @@ impl<K: Hash + Eq + Clone, N: PartialEq + Clone, V> NamespacedTable<K, N, V> {
         let (now, ttl) = (self.now(), self.ttl_millis());
         let hasher = &self.hasher;
         let hash = hasher.hash_one(key);
-        let entries = match self.map.entry(
-            hash,
-            |(k, _)| k == key,
-            |(k, _)| hasher.hash_one(k),
-        ) {
-            hashbrown::hash_table::Entry::Occupied(found) => &mut found.into_mut().1,
-            hashbrown::hash_table::Entry::Vacant(vacant) => {
-                &mut vacant.insert((key.clone(), SmallVec::new())).into_mut().1
+        // A hit costs one probe; only a miss reserves room and copies the key.
+        let entries = match self.map.find_entry(hash, |(k, _)| k == key) {
+            Ok(found) => &mut found.into_mut().1,
+            Err(absent) => {
+                let table = absent.into_table();
+                let row = (key.clone(), SmallVec::new());
+                &mut table
+                    .insert_unique(hash, row, |(k, _)| hasher.hash_one(k))
+                    .into_mut()
+                    .1
             }
         };
         let index = match entries.iter().position(|e| e.namespace == *namespace) {
@@ -239,7 +242,7 @@ impl<K: Key, N: Key, V: Serialize + Send + 'static> SnapshotTable for Shared<K, 
 
 /// The table of `descriptor` in the heap backend behind `backend`, filled from its restored
 /// checkpoint and registered for snapshots.
-fn table<K: Key, N: Key, V: Data>(
+pub(super) fn table<K: Key, N: Key, V: Data>(
     backend: &mut dyn StateBackend,
     descriptor: &StateDescriptor,
 ) -> Result<Shared<K, N, V>> {
@@ -282,73 +285,6 @@ fn table<K: Key, N: Key, V: Data>(
     }
     drop(guard);
     Ok(shared)
-}
-
-pub(super) fn value<K: Key, N: Key, V: Data>(
-    backend: &mut dyn StateBackend,
-    descriptor: &StateDescriptor,
-) -> Result<Box<dyn NamespacedValueState<K, N, V>>> {
-    Ok(Box::new(HeapValue {
-        table: table(backend, descriptor)?,
-    }))
-}
-
-struct HeapValue<K, N, V> {
-    table: Shared<K, N, V>,
-}
-
-impl<K: Key, N: Key, V: Data> NamespacedValueState<K, N, V> for HeapValue<K, N, V> {
-    fn get(&mut self, key: &K, namespace: &N) -> Result<Option<V>> {
-        Ok(lock(&self.table).get(key, namespace).cloned())
-    }
-
-    fn put(&mut self, key: &K, namespace: &N, value: V) -> Result<()> {
-        let mut table = lock(&self.table);
-        let mut value = Some(value);
-        let slot = table.write(key, namespace, || value.take().expect("taken once"));
-        if let Some(value) = value {
-            *slot = value;
-        }
-        Ok(())
-    }
-
-    fn take(&mut self, key: &K, namespace: &N) -> Result<Option<V>> {
-        Ok(lock(&self.table).take(key, namespace))
-    }
-
-    fn modify(
-        &mut self,
-        key: &K,
-        namespace: &N,
-        init: &mut dyn FnMut() -> V,
-        f: &mut dyn FnMut(&mut V),
-    ) -> Result<()> {
-        f(lock(&self.table).write(key, namespace, init));
-        Ok(())
-    }
-
-    fn retain(&mut self, key: &K, f: &mut dyn FnMut(&N, &mut V) -> bool) -> Result<()> {
-        lock(&self.table).retain(key, f);
-        Ok(())
-    }
-
-    fn namespaces(&mut self, key: &K) -> Result<Vec<N>> {
-        let mut namespaces = Vec::new();
-        lock(&self.table).retain(key, |n, _| {
-            namespaces.push(n.clone());
-            true
-        });
-        Ok(namespaces)
-    }
-
-    fn for_each(&mut self, f: &mut dyn FnMut(&K, &N, &V)) -> Result<()> {
-        lock(&self.table).for_each(f);
-        Ok(())
-    }
-
-    fn cleanup_expired(&mut self) -> usize {
-        lock(&self.table).cleanup_expired()
-    }
 }
 
 pub(super) fn list<K: Key, N: Key, V: Data>(

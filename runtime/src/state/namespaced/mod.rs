@@ -26,7 +26,7 @@
 //! let mut sums =
 //!     namespaced_value_state::<String, i64, u64>(&mut backend, StateDescriptor::new("sum")).unwrap();
 //! for (key, window, value) in [("a", 0, 1), ("a", 10, 2), ("a", 0, 3), ("b", 0, 4)] {
-//!     sums.modify(&key.to_string(), &window, &mut || 0, &mut |sum| *sum += value).unwrap();
+//!     sums.modify(&key.to_string(), &window, || 0, |sum| *sum += value).unwrap();
 //! }
 //! assert_eq!(sums.get(&"a".to_string(), &0).unwrap(), Some(4));
 //! assert_eq!(sums.get(&"a".to_string(), &10).unwrap(), Some(2));
@@ -57,23 +57,169 @@ use crate::data::{Data, Key};
 use crate::Result;
 
 /// One value per key and namespace.
-pub trait NamespacedValueState<K, N, V>: Send {
+///
+/// A concrete handle rather than a trait object: on the heap backend every call reaches the
+/// table directly, and closures passed to [`modify`](Self::modify) and
+/// [`retain`](Self::retain) are inlined (window operators call them once per record).
+pub struct NamespacedValueState<K, N, V> {
+    store: Store<K, N, V>,
+}
+
+enum Store<K, N, V> {
+    Heap(heap::Shared<K, N, V>),
+    #[cfg_attr(not(feature = "rocksdb"), allow(dead_code))]
+    Other(Box<dyn ValueStore<K, N, V>>),
+}
+
+impl<K, N, V> std::fmt::Debug for NamespacedValueState<K, N, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend = match self.store {
+            Store::Heap(_) => "heap",
+            Store::Other(_) => "other",
+        };
+        f.debug_struct("NamespacedValueState")
+            .field("backend", &backend)
+            .finish()
+    }
+}
+
+impl<K: Key, N: Key, V: Data> NamespacedValueState<K, N, V> {
     /// The value of `key` in `namespace`, if any (a copy).
-    fn get(&mut self, key: &K, namespace: &N) -> Result<Option<V>>;
+    ///
+    /// # Errors
+    /// When the backend cannot read or decode it (RocksDB).
+    pub fn get(&mut self, key: &K, namespace: &N) -> Result<Option<V>> {
+        match &mut self.store {
+            Store::Heap(table) => Ok(heap::lock(table).get(key, namespace).cloned()),
+            Store::Other(store) => store.get(key, namespace),
+        }
+    }
 
     /// Sets the value of `key` in `namespace`.
-    fn put(&mut self, key: &K, namespace: &N, value: V) -> Result<()>;
+    ///
+    /// # Errors
+    /// When the backend cannot write it (RocksDB).
+    pub fn put(&mut self, key: &K, namespace: &N, value: V) -> Result<()> {
+        match &mut self.store {
+            Store::Heap(table) => {
+                let mut value = Some(value);
+                let mut table = heap::lock(table);
+                let slot = table.write(key, namespace, || value.take().expect("taken once"));
+                if let Some(value) = value {
+                    *slot = value;
+                }
+                Ok(())
+            }
+            Store::Other(store) => store.put(key, namespace, value),
+        }
+    }
 
     /// Removes and returns the value of `key` in `namespace`.
-    fn take(&mut self, key: &K, namespace: &N) -> Result<Option<V>>;
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn take(&mut self, key: &K, namespace: &N) -> Result<Option<V>> {
+        match &mut self.store {
+            Store::Heap(table) => Ok(heap::lock(table).take(key, namespace)),
+            Store::Other(store) => store.take(key, namespace),
+        }
+    }
 
     /// Removes the value of `key` in `namespace`.
-    fn clear(&mut self, key: &K, namespace: &N) -> Result<()> {
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn clear(&mut self, key: &K, namespace: &N) -> Result<()> {
         self.take(key, namespace).map(drop)
     }
 
     /// Changes the value of `key` in `namespace` in place with `f`, creating it with `init`
-    /// first if absent. The heap backend touches the value where it lies.
+    /// first if absent; returns what `f` returns. The heap backend touches the value where it
+    /// lies (one hash lookup).
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn modify<R>(
+        &mut self,
+        key: &K,
+        namespace: &N,
+        init: impl FnOnce() -> V,
+        f: impl FnOnce(&mut V) -> R,
+    ) -> Result<R> {
+        match &mut self.store {
+            Store::Heap(table) => Ok(f(heap::lock(table).write(key, namespace, init))),
+            Store::Other(store) => {
+                let (mut init, mut f, mut result) = (Some(init), Some(f), None);
+                store.modify(
+                    key,
+                    namespace,
+                    &mut || (init.take().expect("called once"))(),
+                    &mut |value| result = f.take().map(|f| f(value)),
+                )?;
+                result.ok_or_else(|| crate::Error::Internal("modify did not run".into()))
+            }
+        }
+    }
+
+    /// Visits every namespace of `key` with its value, which `f` may change; an entry for
+    /// which `f` returns `false` is removed. Kept entries count as written (their TTL
+    /// restarts). One lookup on the heap, one prefix scan on RocksDB.
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn retain(&mut self, key: &K, mut f: impl FnMut(&N, &mut V) -> bool) -> Result<()> {
+        match &mut self.store {
+            Store::Heap(table) => {
+                heap::lock(table).retain(key, f);
+                Ok(())
+            }
+            Store::Other(store) => store.retain(key, &mut f),
+        }
+    }
+
+    /// The namespaces of `key` that hold a value, in no particular order.
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn namespaces(&mut self, key: &K) -> Result<Vec<N>> {
+        let mut namespaces = Vec::new();
+        self.retain(key, |namespace, _| {
+            namespaces.push(namespace.clone());
+            true
+        })?;
+        Ok(namespaces)
+    }
+
+    /// Visits every live entry of every key, in no particular order (to rebuild timers when
+    /// an operator is restored).
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn for_each(&mut self, mut f: impl FnMut(&K, &N, &V)) -> Result<()> {
+        match &mut self.store {
+            Store::Heap(table) => {
+                heap::lock(table).for_each(f);
+                Ok(())
+            }
+            Store::Other(store) => store.for_each(&mut f),
+        }
+    }
+
+    /// Removes expired entries (with TTL); returns how many.
+    pub fn cleanup_expired(&mut self) -> usize {
+        match &mut self.store {
+            Store::Heap(table) => heap::lock(table).cleanup_expired(),
+            Store::Other(store) => store.cleanup_expired(),
+        }
+    }
+}
+
+/// Namespaced value state in a backend other than the heap (RocksDB).
+#[cfg_attr(not(feature = "rocksdb"), allow(dead_code))]
+pub(crate) trait ValueStore<K, N, V>: Send {
+    fn get(&mut self, key: &K, namespace: &N) -> Result<Option<V>>;
+    fn put(&mut self, key: &K, namespace: &N, value: V) -> Result<()>;
+    fn take(&mut self, key: &K, namespace: &N) -> Result<Option<V>>;
     fn modify(
         &mut self,
         key: &K,
@@ -81,20 +227,8 @@ pub trait NamespacedValueState<K, N, V>: Send {
         init: &mut dyn FnMut() -> V,
         f: &mut dyn FnMut(&mut V),
     ) -> Result<()>;
-
-    /// Visits every namespace of `key` with its value, which `f` may change; an entry for
-    /// which `f` returns `false` is removed. Kept entries count as written (their TTL
-    /// restarts). One lookup on the heap, one prefix scan on RocksDB.
     fn retain(&mut self, key: &K, f: &mut dyn FnMut(&N, &mut V) -> bool) -> Result<()>;
-
-    /// The namespaces of `key` that hold a value, in no particular order.
-    fn namespaces(&mut self, key: &K) -> Result<Vec<N>>;
-
-    /// Visits every live entry of every key, in no particular order (to rebuild timers when
-    /// an operator is restored).
     fn for_each(&mut self, f: &mut dyn FnMut(&K, &N, &V)) -> Result<()>;
-
-    /// Removes expired entries (with TTL); returns how many.
     fn cleanup_expired(&mut self) -> usize;
 }
 
@@ -174,13 +308,17 @@ fn rocks(backend: &mut dyn StateBackend) -> Option<&mut super::RocksKeyedBackend
 pub fn namespaced_value_state<K: Key, N: Key, V: Data>(
     backend: &mut dyn StateBackend,
     descriptor: StateDescriptor,
-) -> Result<Box<dyn NamespacedValueState<K, N, V>>> {
+) -> Result<NamespacedValueState<K, N, V>> {
     backend.register(&descriptor)?;
     #[cfg(feature = "rocksdb")]
     if let Some(rocks) = rocks(backend) {
-        return rocks::value(rocks, &descriptor);
+        return Ok(NamespacedValueState {
+            store: Store::Other(rocks::value(rocks, &descriptor)?),
+        });
     }
-    heap::value(backend, &descriptor)
+    Ok(NamespacedValueState {
+        store: Store::Heap(heap::table(backend, &descriptor)?),
+    })
 }
 
 /// Creates namespaced list state `descriptor` in `backend`.

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{
     NamespacedAggregatingState, NamespacedListState, NamespacedMapState, NamespacedReducingState,
-    NamespacedValueState, Reduce,
+    Reduce, ValueStore,
 };
 use crate::checkpoint::snapshot::{decode, encode};
 use crate::data::{Data, Key};
@@ -79,7 +79,7 @@ impl Typed {
 pub(crate) fn value<K: Key, N: Key, V: Data>(
     backend: &mut RocksKeyedBackend,
     descriptor: &StateDescriptor,
-) -> Result<Box<dyn NamespacedValueState<K, N, V>>> {
+) -> Result<Box<dyn ValueStore<K, N, V>>> {
     Ok(Box::new(RocksValue {
         table: backend.table(descriptor)?,
         _types: PhantomData,
@@ -91,7 +91,7 @@ struct RocksValue<K, N, V> {
     _types: Marker<(K, N, V)>,
 }
 
-impl<K: Key, N: Key, V: Data> NamespacedValueState<K, N, V> for RocksValue<K, N, V> {
+impl<K: Key, N: Key, V: Data> ValueStore<K, N, V> for RocksValue<K, N, V> {
     fn get(&mut self, key: &K, namespace: &N) -> Result<Option<V>> {
         self.table.ns_get(key, namespace)
     }
@@ -129,15 +129,6 @@ impl<K: Key, N: Key, V: Data> NamespacedValueState<K, N, V> for RocksValue<K, N,
             }
         }
         Ok(())
-    }
-
-    fn namespaces(&mut self, key: &K) -> Result<Vec<N>> {
-        let (_, entries) = self.table.prefixed::<K, ()>(key, None)?;
-        let name = self.table.table.state_name();
-        entries
-            .iter()
-            .map(|(stored, prefix_len, _)| decode(name, &stored[*prefix_len..]))
-            .collect()
     }
 
     fn for_each(&mut self, f: &mut dyn FnMut(&K, &N, &V)) -> Result<()> {
