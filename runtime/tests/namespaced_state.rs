@@ -181,7 +181,7 @@ fn namespaces_and_keys_are_isolated_in_every_primitive() {
         // retain visits a key's namespaces in place and drops what it rejects.
         value.put(&a, &30, 30).unwrap();
         value
-            .retain(&a, &mut |ns, v| {
+            .retain(&a, |ns, v| {
                 *v += 1;
                 *ns != 10
             })
@@ -190,14 +190,14 @@ fn namespaces_and_keys_are_isolated_in_every_primitive() {
         assert_eq!(value.get(&a, &30).unwrap(), Some(31));
         let mut modified = 0;
         value
-            .modify(&bb, &0, &mut || 100, &mut |v| {
+            .modify(&bb, &0, || 100, |v| {
                 *v += 1;
                 modified = *v;
             })
             .unwrap();
         assert_eq!(modified, 4);
         value
-            .modify(&bb, &5, &mut || 100, &mut |v| *v += 1)
+            .modify(&bb, &5, || 100, |v| *v += 1)
             .unwrap();
         assert_eq!(value.take(&bb, &5).unwrap(), Some(101));
         assert_eq!(value.take(&bb, &5).unwrap(), None);
@@ -236,7 +236,7 @@ fn ttl_expires_each_key_and_namespace_on_its_own() {
         manual.advance(100);
         let mut seen = Vec::new();
         value
-            .for_each(&mut |k, n, v| seen.push((*k, *n, *v)))
+            .for_each(|k, n, v| seen.push((*k, *n, *v)))
             .unwrap();
         assert!(seen.is_empty(), "{kind:?}: {seen:?}");
         if matches!(kind, Kind::Heap) {
@@ -304,7 +304,7 @@ fn snapshots_restore_per_key_group_at_another_parallelism() {
                 }
             }
             // Every entry the new subtask holds is of its own key groups.
-            sums.for_each(&mut |key, _, _| {
+            sums.for_each(|key, _, _| {
                 assert!(range.contains(key_group_for_hash(hash_key(key), 128)));
             })
             .unwrap();
@@ -362,14 +362,14 @@ proptest! {
                         model.insert((k, n), u32::from(v));
                     }
                     Op::Modify(k, n, v) => {
-                        state.modify(&k, &n, &mut || 7, &mut |x| *x += u32::from(v)).unwrap();
+                        state.modify(&k, &n, || 7, |x| *x += u32::from(v)).unwrap();
                         *model.entry((k, n)).or_insert(7) += u32::from(v);
                     }
                     Op::Take(k, n) => {
                         prop_assert_eq!(state.take(&k, &n).unwrap(), model.remove(&(k, n)));
                     }
                     Op::Retain(k, bound) => {
-                        state.retain(&k, &mut |n, v| { *v += 1; *n >= bound }).unwrap();
+                        state.retain(&k, |n, v| { *v += 1; *n >= bound }).unwrap();
                         model.retain(|(mk, mn), _| *mk != k || *mn >= bound);
                         for ((_, _), v) in model.iter_mut().filter(|((mk, _), _)| *mk == k) {
                             *v += 1;
@@ -399,7 +399,7 @@ proptest! {
                                 descriptor.clone(),
                             )
                             .unwrap();
-                            part.for_each(&mut |k, n, v| {
+                            part.for_each(|k, n, v| {
                                 union.insert((*k, *n), *v);
                             })
                             .unwrap();
@@ -409,7 +409,7 @@ proptest! {
                 }
             }
             let mut all: HashMap<(u8, u8), u32> = HashMap::new();
-            state.for_each(&mut |k, n, v| { all.insert((*k, *n), *v); }).unwrap();
+            state.for_each(|k, n, v| { all.insert((*k, *n), *v); }).unwrap();
             prop_assert_eq!(all, model);
         }
     }

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use eddy_runtime::checkpoint::SnapshotWriter;
 use eddy_runtime::state::{
-    namespaced_value_state, AggregateFunction, NamespacedValueState, StateDescriptor,
+    namespaced_value_state_inline, AggregateFunction, NamespacedValueState, StateDescriptor,
 };
 use eddy_runtime::{
     CheckpointBarrier, Data, Error, Key, Operator, OperatorContext, Output, Record, Result,
@@ -63,7 +63,10 @@ struct Pane<A> {
 type PaneCopy<A> = (Timestamp, Timestamp, Timestamp, A);
 
 /// The state handle of the panes.
-type PaneState<K, A> = NamespacedValueState<K, Timestamp, Pane<A>>;
+type PaneState<K, A> = NamespacedValueState<K, Timestamp, Pane<A>, INLINE_PANES>;
+
+/// Panes kept inline in a key's table entry: a 10 s window sliding by 1 s has 11 alive.
+const INLINE_PANES: usize = 12;
 
 /// The arithmetic of sliding windows and their panes.
 #[derive(Debug, Clone, Copy)]
@@ -302,7 +305,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
     fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
         self.name = ctx.name.to_string();
         let mut panes: PaneState<K, F::Acc> =
-            namespaced_value_state(ctx.state, StateDescriptor::new(PANES))?;
+            namespaced_value_state_inline(ctx.state, StateDescriptor::new(PANES))?;
         // Restored panes: each queues its key at its own next time (duplicates are merged
         // when they fire).
         let (geometry, timers) = (self.geometry, &mut self.timers);

@@ -49,7 +49,8 @@ pub use list::{list_state, ListState};
 pub use map::{map_state, MapState};
 pub use namespaced::{
     namespaced_aggregating_state, namespaced_list_state, namespaced_map_state,
-    namespaced_reducing_state, namespaced_value_state, NamespacedAggregatingState,
+    namespaced_reducing_state, namespaced_value_state, namespaced_value_state_inline,
+    NamespacedAggregatingState,
     NamespacedListState, NamespacedMapState, NamespacedReducingState, NamespacedValueState,
 };
 pub use reducing::{reducing_state, ReducingState};

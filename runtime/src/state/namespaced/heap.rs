@@ -19,49 +19,89 @@ use crate::state::{AggregateFunction, StateBackend, StateDescriptor, StateTtlCon
 use crate::time::Clock;
 use crate::{Result, Timestamp};
 
-/// One namespace of a key: its value and when it was last written.
+/// One namespace of a key and its value.
 struct Entry<N, V> {
     namespace: N,
     value: V,
-    stamp: Timestamp,
 }
 
-/// A key's namespaces, inline in the table entry while there are at most two.
-type Namespaces<N, V> = SmallVec<[Entry<N, V>; 2]>;
+/// A key's namespaces, inline in the table entry while there are at most `C`.
+type Namespaces<N, V, const C: usize> = SmallVec<[Entry<N, V>; C]>;
 
-/// The storage of one namespaced state: per key, its namespaces; TTL per key and namespace.
+/// Namespaces kept inline per key by default: one or two windows in flight.
+pub(super) const DEFAULT_INLINE: usize = 2;
+
+/// The storage of one namespaced state: per key, its namespaces.
 ///
 /// A `HashTable` rather than a `HashMap`: its entry API returns the slot found or inserted
-/// without a second lookup, and copies the key only when it is new.
-pub(crate) struct NamespacedTable<K, N, V> {
-    map: hashbrown::HashTable<(K, Namespaces<N, V>)>,
+/// without a second lookup, and copies the key only when it is new. Write times live in a
+/// side table that exists only with a TTL, so that window state (never with TTL) pays no
+/// byte for them; a state with TTL pays a second lookup per access instead.
+pub(crate) struct NamespacedTable<K, N, V, const C: usize = DEFAULT_INLINE> {
+    map: hashbrown::HashTable<(K, Namespaces<N, V, C>)>,
     hasher: hashbrown::DefaultHashBuilder,
-    ttl: Option<(StateTtlConfig, Arc<dyn Clock>)>,
+    ttl: Option<Ttl<K, N>>,
     /// Accesses since the last sweep of expired entries (TTL only).
     accesses: usize,
 }
 
+/// Time-to-live of a namespaced state: the config, its clock, each entry's write time.
+struct Ttl<K, N> {
+    config: StateTtlConfig,
+    clock: Arc<dyn Clock>,
+    stamps: hashbrown::HashMap<(K, N), Timestamp>,
+}
+
+/// A key and namespace by reference, to look a `(K, N)` up without copying either. Hashes
+/// as the tuple does: the key, then the namespace.
+#[derive(Hash)]
+struct PairRef<'a, K, N>(&'a K, &'a N);
+
+impl<K: Eq, N: Eq> hashbrown::Equivalent<(K, N)> for PairRef<'_, K, N> {
+    fn equivalent(&self, pair: &(K, N)) -> bool {
+        *self.0 == pair.0 && *self.1 == pair.1
+    }
+}
+
+impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone> Ttl<K, N> {
+    fn now(&self) -> Timestamp {
+        self.clock.now_millis()
+    }
+
+    /// Whether the entry of `key` in `namespace` is alive at `now`.
+    fn live(&self, key: &K, namespace: &N, now: Timestamp) -> bool {
+        self.stamps
+            .get(&PairRef(key, namespace))
+            .is_some_and(|stamp| now.saturating_sub(*stamp) < self.config.ttl_millis)
+    }
+
+    fn stamp(&mut self, key: &K, namespace: &N, now: Timestamp) {
+        match self.stamps.get_mut(&PairRef(key, namespace)) {
+            Some(stamp) => *stamp = now,
+            None => {
+                self.stamps.insert((key.clone(), namespace.clone()), now);
+            }
+        }
+    }
+
+    fn unstamp(&mut self, key: &K, namespace: &N) {
+        self.stamps.remove(&PairRef(key, namespace));
+    }
+}
+
 /// A table shared by a state handle and the backend that snapshots it.
-pub(super) type Shared<K, N, V> = Arc<Mutex<NamespacedTable<K, N, V>>>;
+pub(super) type Shared<K, N, V, const C: usize = DEFAULT_INLINE> =
+    Arc<Mutex<NamespacedTable<K, N, V, C>>>;
 
 /// Accesses between two sweeps of a small TTL table (as the per-key tables).
 const MIN_ACCESSES_PER_SWEEP: usize = 1024;
 
-impl<K: Hash + Eq + Clone, N: PartialEq + Clone, V> NamespacedTable<K, N, V> {
-    fn now(&self) -> Timestamp {
-        self.ttl.as_ref().map_or(0, |(_, clock)| clock.now_millis())
-    }
-
-    /// The TTL in milliseconds, if any.
-    fn ttl_millis(&self) -> Option<i64> {
-        self.ttl.as_ref().map(|(c, _)| c.ttl_millis)
-    }
-
+impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone, V, const C: usize> NamespacedTable<K, N, V, C> {
     /// Counts an access and, with TTL, sweeps expired entries now and then.
     fn count_access(&mut self) {
-        if self.ttl.is_some() {
+        if let Some(ttl) = &self.ttl {
             self.accesses += 1;
-            if self.accesses >= self.map.len().max(MIN_ACCESSES_PER_SWEEP) {
+            if self.accesses >= ttl.stamps.len().max(MIN_ACCESSES_PER_SWEEP) {
                 self.accesses = 0;
                 self.cleanup_expired();
             }
@@ -71,31 +111,31 @@ impl<K: Hash + Eq + Clone, N: PartialEq + Clone, V> NamespacedTable<K, N, V> {
     /// The live value of `key` in `namespace` (an expired one is removed, never returned).
     pub(crate) fn get(&mut self, key: &K, namespace: &N) -> Option<&mut V> {
         self.count_access();
-        let (now, ttl) = (self.now(), self.ttl_millis());
-        let refresh = matches!(&self.ttl, Some((c, _)) if c.update == TtlUpdate::OnReadAndWrite);
         let hash = self.hasher.hash_one(key);
         let mut found = self.map.find_entry(hash, |(k, _)| k == key).ok()?;
         let entries = &mut found.get_mut().1;
         let index = entries.iter().position(|e| e.namespace == *namespace)?;
-        if !live(ttl, entries[index].stamp, now) {
-            entries.swap_remove(index);
-            if entries.is_empty() {
-                found.remove();
+        if let Some(ttl) = &mut self.ttl {
+            let now = ttl.now();
+            if !ttl.live(key, namespace, now) {
+                ttl.unstamp(key, namespace);
+                entries.swap_remove(index);
+                if entries.is_empty() {
+                    found.remove();
+                }
+                return None;
             }
-            return None;
+            if ttl.config.update == TtlUpdate::OnReadAndWrite {
+                ttl.stamp(key, namespace, now);
+            }
         }
-        let entry = &mut found.into_mut().1[index];
-        if refresh {
-            entry.stamp = now;
-        }
-        Some(&mut entry.value)
+        Some(&mut found.into_mut().1[index].value)
     }
 
     /// The value of `key` in `namespace` for writing: the live one, or `create()`. Refreshes
     /// its TTL. The key is copied only when new.
     pub(crate) fn write(&mut self, key: &K, namespace: &N, create: impl FnOnce() -> V) -> &mut V {
         self.count_access();
-        let (now, ttl) = (self.now(), self.ttl_millis());
         let hasher = &self.hasher;
         let hash = hasher.hash_one(key);
         // A hit costs one probe; only a miss reserves room and copies the key.
@@ -112,28 +152,30 @@ impl<K: Hash + Eq + Clone, N: PartialEq + Clone, V> NamespacedTable<K, N, V> {
         };
         let index = match entries.iter().position(|e| e.namespace == *namespace) {
             Some(index) => {
-                let entry = &mut entries[index];
-                if !live(ttl, entry.stamp, now) {
-                    entry.value = create();
+                if let Some(ttl) = &self.ttl {
+                    if !ttl.live(key, namespace, ttl.now()) {
+                        entries[index].value = create();
+                    }
                 }
-                entry.stamp = now;
                 index
             }
             None => {
                 entries.push(Entry {
                     namespace: namespace.clone(),
                     value: create(),
-                    stamp: now,
                 });
                 entries.len() - 1
             }
         };
+        if let Some(ttl) = &mut self.ttl {
+            let now = ttl.now();
+            ttl.stamp(key, namespace, now);
+        }
         &mut entries[index].value
     }
 
     /// Removes the value of `key` in `namespace`; returns it if it was live.
     pub(crate) fn take(&mut self, key: &K, namespace: &N) -> Option<V> {
-        let (now, ttl) = (self.now(), self.ttl_millis());
         let hash = self.hasher.hash_one(key);
         let mut found = self.map.find_entry(hash, |(k, _)| k == key).ok()?;
         let entries = &mut found.get_mut().1;
@@ -142,25 +184,39 @@ impl<K: Hash + Eq + Clone, N: PartialEq + Clone, V> NamespacedTable<K, N, V> {
         if entries.is_empty() {
             found.remove();
         }
-        live(ttl, entry.stamp, now).then_some(entry.value)
+        match &mut self.ttl {
+            Some(ttl) => {
+                let live = ttl.live(key, namespace, ttl.now());
+                ttl.unstamp(key, namespace);
+                live.then_some(entry.value)
+            }
+            None => Some(entry.value),
+        }
     }
 
     /// Visits the live namespaces of `key`; drops the expired ones and those `f` rejects.
     pub(crate) fn retain(&mut self, key: &K, mut f: impl FnMut(&N, &mut V) -> bool) {
         self.count_access();
-        let (now, ttl) = (self.now(), self.ttl_millis());
         let hash = self.hasher.hash_one(key);
         let Ok(mut found) = self.map.find_entry(hash, |(k, _)| k == key) else {
             return;
         };
         let entries = &mut found.get_mut().1;
-        entries.retain(|e| {
-            let keep = live(ttl, e.stamp, now) && f(&e.namespace, &mut e.value);
-            if keep {
-                e.stamp = now;
+        match &mut self.ttl {
+            None => entries.retain(|e| f(&e.namespace, &mut e.value)),
+            Some(ttl) => {
+                let now = ttl.now();
+                entries.retain(|e| {
+                    let keep = ttl.live(key, &e.namespace, now) && f(&e.namespace, &mut e.value);
+                    if keep {
+                        ttl.stamp(key, &e.namespace, now);
+                    } else {
+                        ttl.unstamp(key, &e.namespace);
+                    }
+                    keep
+                });
             }
-            keep
-        });
+        }
         if entries.is_empty() {
             found.remove();
         }
@@ -168,50 +224,78 @@ impl<K: Hash + Eq + Clone, N: PartialEq + Clone, V> NamespacedTable<K, N, V> {
 
     /// Visits every live entry.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&K, &N, &V)) {
-        let (now, ttl) = (self.now(), self.ttl_millis());
+        let now = self.ttl.as_ref().map_or(0, Ttl::now);
         for (key, entries) in &self.map {
-            for e in entries.iter().filter(|e| live(ttl, e.stamp, now)) {
-                f(key, &e.namespace, &e.value);
+            for e in entries {
+                if self
+                    .ttl
+                    .as_ref()
+                    .is_none_or(|ttl| ttl.live(key, &e.namespace, now))
+                {
+                    f(key, &e.namespace, &e.value);
+                }
             }
         }
     }
 
     /// Removes every expired entry; returns how many.
     pub(crate) fn cleanup_expired(&mut self) -> usize {
-        let Some(ttl) = self.ttl_millis() else {
+        let Some(ttl) = &mut self.ttl else {
             return 0;
         };
-        let now = self.now();
-        let mut removed = 0;
-        self.map.retain(|(_, entries)| {
-            let before = entries.len();
-            entries.retain(|e| live(Some(ttl), e.stamp, now));
-            removed += before - entries.len();
-            !entries.is_empty()
+        let (now, limit) = (ttl.now(), ttl.config.ttl_millis);
+        let mut expired: Vec<(K, N)> = Vec::new();
+        ttl.stamps.retain(|pair, stamp| {
+            let live = now.saturating_sub(*stamp) < limit;
+            if !live {
+                expired.push(pair.clone());
+            }
+            live
         });
-        removed
+        for (key, namespace) in &expired {
+            let hash = self.hasher.hash_one(key);
+            if let Ok(mut found) = self.map.find_entry(hash, |(k, _)| k == key) {
+                let entries = &mut found.get_mut().1;
+                entries.retain(|e| e.namespace != *namespace);
+                if entries.is_empty() {
+                    found.remove();
+                }
+            }
+        }
+        expired.len()
     }
-}
 
-/// Whether an entry written at `stamp` is alive at `now` under `ttl`.
-fn live(ttl: Option<i64>, stamp: Timestamp, now: Timestamp) -> bool {
-    ttl.is_none_or(|t| now.saturating_sub(stamp) < t)
+    /// The write time of `key` in `namespace` (TTL only; 0 without).
+    fn stamp_of(&self, key: &K, namespace: &N) -> Timestamp {
+        self.ttl
+            .as_ref()
+            .and_then(|ttl| ttl.stamps.get(&PairRef(key, namespace)).copied())
+            .unwrap_or(0)
+    }
 }
 
 /// A key's entries as snapshotted: with write times when the state has a TTL.
 type TimedRow<'a, N, V> = Vec<(&'a N, &'a V, Timestamp)>;
 
-impl<K: Key, N: Key, V: Serialize + Send + 'static> SnapshotTable for Shared<K, N, V> {
+impl<K: Key, N: Key, V: Serialize + Send + 'static, const C: usize> SnapshotTable
+    for Shared<K, N, V, C>
+{
     fn snapshot(&self, name: &str, writer: &mut SnapshotWriter) -> Result<()> {
         let table = lock(self);
-        let (now, ttl) = (table.now(), table.ttl_millis());
+        let now = table.ttl.as_ref().map_or(0, Ttl::now);
+        let timed = table.ttl.is_some();
         let mut groups: hashbrown::HashMap<u32, Vec<(&K, TimedRow<'_, N, V>)>> =
             hashbrown::HashMap::new();
         for (key, entries) in &table.map {
             let row: TimedRow<'_, N, V> = entries
                 .iter()
-                .filter(|e| live(ttl, e.stamp, now))
-                .map(|e| (&e.namespace, &e.value, e.stamp))
+                .filter(|e| {
+                    table
+                        .ttl
+                        .as_ref()
+                        .is_none_or(|ttl| ttl.live(key, &e.namespace, now))
+                })
+                .map(|e| (&e.namespace, &e.value, table.stamp_of(key, &e.namespace)))
                 .collect();
             if !row.is_empty() {
                 groups
@@ -222,7 +306,7 @@ impl<K: Key, N: Key, V: Serialize + Send + 'static> SnapshotTable for Shared<K, 
         }
         let mut blobs = Vec::with_capacity(groups.len());
         for (group, rows) in groups {
-            let bytes = if ttl.is_some() {
+            let bytes = if timed {
                 encode(&rows)?
             } else {
                 // Write times matter only with a TTL.
@@ -242,12 +326,16 @@ impl<K: Key, N: Key, V: Serialize + Send + 'static> SnapshotTable for Shared<K, 
 
 /// The table of `descriptor` in the heap backend behind `backend`, filled from its restored
 /// checkpoint and registered for snapshots.
-pub(super) fn table<K: Key, N: Key, V: Data>(
+pub(super) fn table<K: Key, N: Key, V: Data, const C: usize>(
     backend: &mut dyn StateBackend,
     descriptor: &StateDescriptor,
-) -> Result<Shared<K, N, V>> {
+) -> Result<Shared<K, N, V, C>> {
     let heap = heap_backend(backend)?;
-    let ttl = descriptor.ttl.map(|config| (config, heap.clock().clone()));
+    let ttl = descriptor.ttl.map(|config| Ttl {
+        config,
+        clock: heap.clock().clone(),
+        stamps: hashbrown::HashMap::new(),
+    });
     let shared = Arc::new(Mutex::new(NamespacedTable {
         map: hashbrown::HashTable::new(),
         hasher: hashbrown::DefaultHashBuilder::default(),
@@ -257,17 +345,21 @@ pub(super) fn table<K: Key, N: Key, V: Data>(
     let blobs = heap.register_table(&descriptor.name, Box::new(shared.clone()));
     let mut guard = lock(&shared);
     let table = &mut *guard;
-    let now = table.now();
     for blob in blobs {
         let rows: Vec<(K, Vec<(N, V, Timestamp)>)> = if table.ttl.is_some() {
             decode(&descriptor.name, &blob)?
         } else {
             let rows: Vec<(K, Vec<(N, V)>)> = decode(&descriptor.name, &blob)?;
             rows.into_iter()
-                .map(|(k, row)| (k, row.into_iter().map(|(n, v)| (n, v, now)).collect()))
+                .map(|(k, row)| (k, row.into_iter().map(|(n, v)| (n, v, 0)).collect()))
                 .collect()
         };
         for (key, row) in rows {
+            if let Some(ttl) = &mut table.ttl {
+                for (namespace, _, stamp) in &row {
+                    ttl.stamps.insert((key.clone(), namespace.clone()), *stamp);
+                }
+            }
             let hasher = &table.hasher;
             let hash = hasher.hash_one(&key);
             let entries = &mut table
@@ -276,11 +368,10 @@ pub(super) fn table<K: Key, N: Key, V: Data>(
                 .or_insert_with(|| (key.clone(), SmallVec::new()))
                 .into_mut()
                 .1;
-            entries.extend(row.into_iter().map(|(namespace, value, stamp)| Entry {
-                namespace,
-                value,
-                stamp,
-            }));
+            entries.extend(
+                row.into_iter()
+                    .map(|(namespace, value, _)| Entry { namespace, value }),
+            );
         }
     }
     drop(guard);

@@ -61,17 +61,21 @@ use crate::Result;
 /// A concrete handle rather than a trait object: on the heap backend every call reaches the
 /// table directly, and closures passed to [`modify`](Self::modify) and
 /// [`retain`](Self::retain) are inlined (window operators call them once per record).
-pub struct NamespacedValueState<K, N, V> {
-    store: Store<K, N, V>,
+///
+/// `INLINE` namespaces per key live inside the key's table entry on the heap (more spill to a
+/// separate allocation, a second cache miss): 2 suits windows; the sliding-window operator
+/// keeps its panes with [`namespaced_value_state_inline`].
+pub struct NamespacedValueState<K, N, V, const INLINE: usize = 2> {
+    store: Store<K, N, V, INLINE>,
 }
 
-enum Store<K, N, V> {
-    Heap(heap::Shared<K, N, V>),
+enum Store<K, N, V, const C: usize> {
+    Heap(heap::Shared<K, N, V, C>),
     #[cfg_attr(not(feature = "rocksdb"), allow(dead_code))]
     Other(Box<dyn ValueStore<K, N, V>>),
 }
 
-impl<K, N, V> std::fmt::Debug for NamespacedValueState<K, N, V> {
+impl<K, N, V, const C: usize> std::fmt::Debug for NamespacedValueState<K, N, V, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let backend = match self.store {
             Store::Heap(_) => "heap",
@@ -83,7 +87,7 @@ impl<K, N, V> std::fmt::Debug for NamespacedValueState<K, N, V> {
     }
 }
 
-impl<K: Key, N: Key, V: Data> NamespacedValueState<K, N, V> {
+impl<K: Key, N: Key, V: Data, const C: usize> NamespacedValueState<K, N, V, C> {
     /// The value of `key` in `namespace`, if any (a copy).
     ///
     /// # Errors
@@ -309,6 +313,18 @@ pub fn namespaced_value_state<K: Key, N: Key, V: Data>(
     backend: &mut dyn StateBackend,
     descriptor: StateDescriptor,
 ) -> Result<NamespacedValueState<K, N, V>> {
+    namespaced_value_state_inline(backend, descriptor)
+}
+
+/// [`namespaced_value_state`] keeping up to `INLINE` namespaces of a key inside its table
+/// entry on the heap (for keys with many namespaces, such as the panes of sliding windows).
+///
+/// # Errors
+/// As [`namespaced_value_state`].
+pub fn namespaced_value_state_inline<K: Key, N: Key, V: Data, const INLINE: usize>(
+    backend: &mut dyn StateBackend,
+    descriptor: StateDescriptor,
+) -> Result<NamespacedValueState<K, N, V, INLINE>> {
     backend.register(&descriptor)?;
     #[cfg(feature = "rocksdb")]
     if let Some(rocks) = rocks(backend) {
