@@ -50,8 +50,6 @@ const PANES_WATERMARK: &str = "sliding window watermark";
 /// One pane of one key.
 #[derive(Clone, Serialize, Deserialize)]
 struct Pane<A> {
-    /// The end of the last window holding the pane.
-    last_end: Timestamp,
     /// The first window end the pane can still fire on time: at first, its first window whose
     /// end the watermark had not reached when the pane got its first record; after a window
     /// of the key fired on time, no earlier than the next one.
@@ -59,8 +57,8 @@ struct Pane<A> {
     acc: A,
 }
 
-/// A pane copied out of state while its key's timer runs: start, last end, next end, acc.
-type PaneCopy<A> = (Timestamp, Timestamp, Timestamp, A);
+/// A pane copied out of state for a late firing: start and accumulator.
+type PaneCopy<A> = (Timestamp, A);
 
 /// The state handle of the panes.
 type PaneState<K, A> = NamespacedValueState<K, Timestamp, Pane<A>, INLINE_PANES>;
@@ -103,19 +101,24 @@ impl Geometry {
         timestamp - (timestamp - self.offset).rem_euclid(self.pane)
     }
 
-    /// A new pane starting at `start`, its windows' ends computed once.
+    /// The end of the last window holding the pane starting at `start` (not stored: when the
+    /// slide is the pane, as when the size is a multiple of it, it is `start + size`).
+    #[inline]
+    fn last_end(&self, start: Timestamp) -> Timestamp {
+        if self.pane == self.slide {
+            start + self.size
+        } else {
+            start - (start - self.offset).rem_euclid(self.slide) + self.size
+        }
+    }
+
+    /// A new pane starting at `start`.
     fn pane<A>(&self, start: Timestamp, watermark: Timestamp, acc: A) -> Pane<A> {
         let first_end = self.first_end_after(start);
-        let last_end =
-            first_end + (start + self.size - first_end).div_euclid(self.slide) * self.slide;
         // On time: end - 1 > watermark, so end >= watermark + 2; the first such end on the grid.
         let lower = watermark.saturating_add(2).max(first_end);
         let next_end = first_end + (lower - first_end + self.slide - 1) / self.slide * self.slide;
-        Pane {
-            last_end,
-            next_end,
-            acc,
-        }
+        Pane { next_end, acc }
     }
 
     /// The last window end due at `watermark` (`end - 1 <= watermark`); far in the future at
@@ -153,7 +156,7 @@ fn emit<T, K: Clone, F: AggregateFunction<T>>(
         end,
     };
     let mut acc: Option<F::Acc> = None;
-    for (_, _, _, pane) in panes
+    for (_, pane) in panes
         .iter()
         .filter(|p| p.0 >= window.start && p.0 < end)
     {
@@ -236,7 +239,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> SlidingWindowOperator<T, K, F> {
         let copies = &mut self.copies;
         copies.clear();
         opened(&mut self.panes)?.retain(key, |start, pane| {
-            copies.push((*start, pane.last_end, pane.next_end, pane.acc.clone()));
+            copies.push((*start, pane.acc.clone()));
             true
         })?;
         copies.sort_unstable_by_key(|p| p.0);
@@ -258,15 +261,16 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> SlidingWindowOperator<T, K, F> {
         let due = &mut self.due_panes;
         due.clear();
         opened(&mut self.panes)?.retain(&key, |&start, pane| {
+            let last_end = geometry.last_end(start);
             let mut end = pane.next_end;
-            while end <= pane.last_end && end <= due_end {
+            while end <= last_end && end <= due_end {
                 due.push((end, start, pane.acc.clone()));
                 end += geometry.slide;
             }
             pane.next_end = pane.next_end.max(due_end.saturating_add(geometry.slide));
-            let alive = geometry.cleanup_time(pane.last_end) > watermark;
+            let alive = geometry.cleanup_time(last_end) > watermark;
             if alive {
-                let time = geometry.pane_time(pane.last_end, pane.next_end);
+                let time = geometry.pane_time(last_end, pane.next_end);
                 next = Some(next.map_or(time, |n: Timestamp| n.min(time)));
             }
             alive
@@ -309,9 +313,9 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
         // Restored panes: each queues its key at its own next time (duplicates are merged
         // when they fire).
         let (geometry, timers) = (self.geometry, &mut self.timers);
-        panes.for_each(|key, _, pane| {
+        panes.for_each(|key, start, pane| {
             timers
-                .entry(geometry.pane_time(pane.last_end, pane.next_end))
+                .entry(geometry.pane_time(geometry.last_end(*start), pane.next_end))
                 .or_default()
                 .push(key.clone());
         })?;
@@ -367,7 +371,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
             &start,
             || {
                 let pane = geometry.pane(start, watermark, function.create_accumulator());
-                created = Some(geometry.pane_time(pane.last_end, pane.next_end));
+                created = Some(geometry.pane_time(geometry.last_end(start), pane.next_end));
                 pane
             },
             |pane| function.add(&mut pane.acc, &record.value),

@@ -25,7 +25,8 @@ struct Entry<N, V> {
     value: V,
 }
 
-/// A key's namespaces, inline in the table entry while there are at most `C`.
+/// A key's namespaces, inline in the table entry while there are at most `C`; in creation
+/// order (removals keep the order), searched from the newest, which records mostly touch.
 type Namespaces<N, V, const C: usize> = SmallVec<[Entry<N, V>; C]>;
 
 /// Namespaces kept inline per key by default: one or two windows in flight.
@@ -114,12 +115,12 @@ impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone, V, const C: usize> NamespacedTa
         let hash = self.hasher.hash_one(key);
         let mut found = self.map.find_entry(hash, |(k, _)| k == key).ok()?;
         let entries = &mut found.get_mut().1;
-        let index = entries.iter().position(|e| e.namespace == *namespace)?;
+        let index = entries.iter().rposition(|e| e.namespace == *namespace)?;
         if let Some(ttl) = &mut self.ttl {
             let now = ttl.now();
             if !ttl.live(key, namespace, now) {
                 ttl.unstamp(key, namespace);
-                entries.swap_remove(index);
+                entries.remove(index);
                 if entries.is_empty() {
                     found.remove();
                 }
@@ -150,7 +151,7 @@ impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone, V, const C: usize> NamespacedTa
                     .1
             }
         };
-        let index = match entries.iter().position(|e| e.namespace == *namespace) {
+        let index = match entries.iter().rposition(|e| e.namespace == *namespace) {
             Some(index) => {
                 if let Some(ttl) = &self.ttl {
                     if !ttl.live(key, namespace, ttl.now()) {
@@ -179,8 +180,8 @@ impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone, V, const C: usize> NamespacedTa
         let hash = self.hasher.hash_one(key);
         let mut found = self.map.find_entry(hash, |(k, _)| k == key).ok()?;
         let entries = &mut found.get_mut().1;
-        let index = entries.iter().position(|e| e.namespace == *namespace)?;
-        let entry = entries.swap_remove(index);
+        let index = entries.iter().rposition(|e| e.namespace == *namespace)?;
+        let entry = entries.remove(index);
         if entries.is_empty() {
             found.remove();
         }
