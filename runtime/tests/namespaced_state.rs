@@ -190,15 +190,18 @@ fn namespaces_and_keys_are_isolated_in_every_primitive() {
         assert_eq!(value.get(&a, &30).unwrap(), Some(31));
         let mut modified = 0;
         value
-            .modify(&bb, &0, || 100, |v| {
-                *v += 1;
-                modified = *v;
-            })
+            .modify(
+                &bb,
+                &0,
+                || 100,
+                |v| {
+                    *v += 1;
+                    modified = *v;
+                },
+            )
             .unwrap();
         assert_eq!(modified, 4);
-        value
-            .modify(&bb, &5, || 100, |v| *v += 1)
-            .unwrap();
+        value.modify(&bb, &5, || 100, |v| *v += 1).unwrap();
         assert_eq!(value.take(&bb, &5).unwrap(), Some(101));
         assert_eq!(value.take(&bb, &5).unwrap(), None);
     }
@@ -235,9 +238,7 @@ fn ttl_expires_each_key_and_namespace_on_its_own() {
         );
         manual.advance(100);
         let mut seen = Vec::new();
-        value
-            .for_each(|k, n, v| seen.push((*k, *n, *v)))
-            .unwrap();
+        value.for_each(|k, n, v| seen.push((*k, *n, *v))).unwrap();
         assert!(seen.is_empty(), "{kind:?}: {seen:?}");
         if matches!(kind, Kind::Heap) {
             value.put(&2, &0, 1).unwrap();
@@ -256,8 +257,8 @@ fn snapshots_restore_per_key_group_at_another_parallelism() {
         let mut old = backend(kind, clock.clone(), whole(), RestoredState::empty(), &dir);
         let plain = StateDescriptor::new("sums");
         let timed = StateDescriptor::new("recent").with_ttl(StateTtlConfig::new(100));
-        let mut sums = namespaced_value_state::<u32, i64, u64>(old.as_mut(), plain.clone())
-            .unwrap();
+        let mut sums =
+            namespaced_value_state::<u32, i64, u64>(old.as_mut(), plain.clone()).unwrap();
         let mut recent =
             namespaced_list_state::<u32, i64, String>(old.as_mut(), timed.clone()).unwrap();
         for key in 0..300u32 {
@@ -282,8 +283,7 @@ fn snapshots_restore_per_key_group_at_another_parallelism() {
             let mut sums =
                 namespaced_value_state::<u32, i64, u64>(fresh.as_mut(), plain.clone()).unwrap();
             let mut recent =
-                namespaced_list_state::<u32, i64, String>(fresh.as_mut(), timed.clone())
-                    .unwrap();
+                namespaced_list_state::<u32, i64, String>(fresh.as_mut(), timed.clone()).unwrap();
             for key in 0..300u32 {
                 let mine = range.contains(key_group_for_hash(hash_key(&key), 128));
                 for window in 0..4i64 {

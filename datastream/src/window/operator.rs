@@ -172,10 +172,7 @@ fn register_cleanup<K: Clone, A>(
     if !contents.cleanup_pending && at != Timestamp::MAX {
         contents.cleanup_pending = true;
         if !(contents.fire_pending && at == window.max_timestamp()) {
-            timers
-                .entry(at)
-                .or_default()
-                .push((key.clone(), window));
+            timers.entry(at).or_default().push((key.clone(), window));
         }
     }
 }

@@ -156,10 +156,7 @@ fn emit<T, K: Clone, F: AggregateFunction<T>>(
         end,
     };
     let mut acc: Option<F::Acc> = None;
-    for (_, pane) in panes
-        .iter()
-        .filter(|p| p.0 >= window.start && p.0 < end)
-    {
+    for (_, pane) in panes.iter().filter(|p| p.0 >= window.start && p.0 < end) {
         acc = Some(match acc {
             None => pane.clone(),
             Some(a) => function.merge(a, pane.clone()),
@@ -249,11 +246,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> SlidingWindowOperator<T, K, F> {
     /// The key's timer: in one pass over its panes, gathers the panes of every window due
     /// on time, moves each pane past them, drops dead panes and finds the key's next time;
     /// then fires the windows in end order and requeues the key.
-    fn on_timer(
-        &mut self,
-        key: K,
-        out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
-    ) -> Result<()> {
+    fn on_timer(&mut self, key: K, out: &mut dyn Output<WindowOutput<K, F::Out, T>>) -> Result<()> {
         let (geometry, watermark) = (self.geometry, self.watermark);
         let due_end = geometry.last_end_due(watermark);
         let mut next: Option<Timestamp> = None;
@@ -383,14 +376,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
             // Windows whose end the watermark already passed fire at once, latest first.
             self.copy_panes(&key)?;
             for &end in late_ends.iter().rev() {
-                emit(
-                    &self.function,
-                    geometry.size,
-                    &*key,
-                    &self.copies,
-                    end,
-                    out,
-                )?;
+                emit(&self.function, geometry.size, &*key, &self.copies, end, out)?;
             }
         }
         self.ends = late_ends;

@@ -50,8 +50,8 @@ pub use map::{map_state, MapState};
 pub use namespaced::{
     namespaced_aggregating_state, namespaced_list_state, namespaced_map_state,
     namespaced_reducing_state, namespaced_value_state, namespaced_value_state_inline,
-    NamespacedAggregatingState,
-    NamespacedListState, NamespacedMapState, NamespacedReducingState, NamespacedValueState,
+    NamespacedAggregatingState, NamespacedListState, NamespacedMapState, NamespacedReducingState,
+    NamespacedValueState,
 };
 pub use reducing::{reducing_state, ReducingState};
 pub use value::{value_state, ValueState};

@@ -278,6 +278,12 @@ impl<K: Hash + Eq + Clone, N: Hash + Eq + Clone, V, const C: usize> NamespacedTa
 /// A key's entries as snapshotted: with write times when the state has a TTL.
 type TimedRow<'a, N, V> = Vec<(&'a N, &'a V, Timestamp)>;
 
+/// Snapshotted keys and their entries, per key group.
+type Groups<'a, K, N, V> = hashbrown::HashMap<u32, Vec<(&'a K, TimedRow<'a, N, V>)>>;
+
+/// Restored keys and their entries with write times.
+type RestoredRows<K, N, V> = Vec<(K, Vec<(N, V, Timestamp)>)>;
+
 impl<K: Key, N: Key, V: Serialize + Send + 'static, const C: usize> SnapshotTable
     for Shared<K, N, V, C>
 {
@@ -285,8 +291,7 @@ impl<K: Key, N: Key, V: Serialize + Send + 'static, const C: usize> SnapshotTabl
         let table = lock(self);
         let now = table.ttl.as_ref().map_or(0, Ttl::now);
         let timed = table.ttl.is_some();
-        let mut groups: hashbrown::HashMap<u32, Vec<(&K, TimedRow<'_, N, V>)>> =
-            hashbrown::HashMap::new();
+        let mut groups: Groups<'_, K, N, V> = hashbrown::HashMap::new();
         for (key, entries) in &table.map {
             let row: TimedRow<'_, N, V> = entries
                 .iter()
@@ -347,7 +352,7 @@ pub(super) fn table<K: Key, N: Key, V: Data, const C: usize>(
     let mut guard = lock(&shared);
     let table = &mut *guard;
     for blob in blobs {
-        let rows: Vec<(K, Vec<(N, V, Timestamp)>)> = if table.ttl.is_some() {
+        let rows: RestoredRows<K, N, V> = if table.ttl.is_some() {
             decode(&descriptor.name, &blob)?
         } else {
             let rows: Vec<(K, Vec<(N, V)>)> = decode(&descriptor.name, &blob)?;
@@ -400,7 +405,9 @@ impl<K: Key, N: Key, V: Data> NamespacedListState<K, N, V> for HeapList<K, N, V>
             .unwrap_or_default())
     }
     fn add(&mut self, key: &K, namespace: &N, value: V) -> Result<()> {
-        lock(&self.table).write(key, namespace, Vec::new).push(value);
+        lock(&self.table)
+            .write(key, namespace, Vec::new)
+            .push(value);
         Ok(())
     }
     fn update(&mut self, key: &K, namespace: &N, values: Vec<V>) -> Result<()> {
@@ -556,8 +563,8 @@ struct HeapAggregating<K, N, F: AggregateFunction<T>, T> {
     function: F,
 }
 
-impl<K: Key, N: Key, T: 'static, F: AggregateFunction<T>> NamespacedAggregatingState<K, N, T, F::Out>
-    for HeapAggregating<K, N, F, T>
+impl<K: Key, N: Key, T: 'static, F: AggregateFunction<T>>
+    NamespacedAggregatingState<K, N, T, F::Out> for HeapAggregating<K, N, F, T>
 {
     fn get(&mut self, key: &K, namespace: &N) -> Result<Option<F::Out>> {
         let function = &self.function;

@@ -179,7 +179,12 @@ impl<K: Key, N: Key, V: Data> NamespacedListState<K, N, V> for RocksList<K, N, V
     fn merge_namespaces(&mut self, key: &K, target: &N, sources: &[N]) -> Result<()> {
         let mut merged: Vec<V> = Vec::new();
         for source in sources.iter().filter(|s| *s != target) {
-            merged.extend(self.table.ns_take::<K, N, Vec<V>>(key, source)?.into_iter().flatten());
+            merged.extend(
+                self.table
+                    .ns_take::<K, N, Vec<V>>(key, source)?
+                    .into_iter()
+                    .flatten(),
+            );
         }
         if !merged.is_empty() {
             let mut list: Vec<V> = self.table.ns_get(key, target)?.unwrap_or_default();
@@ -306,8 +311,8 @@ struct RocksAggregating<K, N, T, F> {
     _types: Marker<(K, N, T)>,
 }
 
-impl<K: Key, N: Key, T: 'static, F: AggregateFunction<T>> NamespacedAggregatingState<K, N, T, F::Out>
-    for RocksAggregating<K, N, T, F>
+impl<K: Key, N: Key, T: 'static, F: AggregateFunction<T>>
+    NamespacedAggregatingState<K, N, T, F::Out> for RocksAggregating<K, N, T, F>
 {
     fn get(&mut self, key: &K, namespace: &N) -> Result<Option<F::Out>> {
         let acc: Option<F::Acc> = self.table.ns_get(key, namespace)?;
