@@ -20,6 +20,9 @@ use crate::Result;
 /// Marks the types a handle serializes, without owning any.
 type Marker<T> = PhantomData<fn() -> T>;
 
+/// Entries found by a prefix scan: (stored key, length of the prefix, value bytes).
+type Prefixed = Vec<(Vec<u8>, usize, Vec<u8>)>;
+
 /// The namespaced operations on a typed table.
 impl Typed {
     fn ns_get<K: Key, N: Serialize, V: DeserializeOwned>(
@@ -64,7 +67,7 @@ impl Typed {
         &mut self,
         key: &K,
         suffix: Option<&U>,
-    ) -> Result<(u16, Vec<(Vec<u8>, usize, Vec<u8>)>)> {
+    ) -> Result<(u16, Prefixed)> {
         let group = self.encode_key(key, suffix)?;
         let prefix_len = self.key.len();
         let entries = self
