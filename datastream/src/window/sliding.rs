@@ -270,8 +270,11 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> SlidingWindowOperator<T, K, F> {
             }
             alive
         })?;
-        // Panes merge in start order, as a window holding them all would have seen them.
-        due.sort_unstable_by_key(|(end, start, _)| (*end, *start));
+        // Panes merge in start order, as a window holding them all would have seen them. One
+        // window due over panes kept in creation order (the common case) is sorted already.
+        if !due.is_sorted_by_key(|(end, start, _)| (*end, *start)) {
+            due.sort_unstable_by_key(|(end, start, _)| (*end, *start));
+        }
         let mut panes = due.drain(..).peekable();
         while let Some((end, _, first)) = panes.next() {
             let mut acc = first;
