@@ -146,6 +146,7 @@ impl TimeWindow {
 }
 
 /// The start of the window of `size` (shifted by `offset`) that holds `timestamp`.
+#[inline]
 pub fn window_start(timestamp: Timestamp, offset: i64, size: i64) -> Timestamp {
     timestamp - (timestamp - offset).rem_euclid(size)
 }

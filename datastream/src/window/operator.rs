@@ -10,9 +10,13 @@
 //! timestamp order, before the watermark is forwarded. This is Flink's `WindowOperator` with
 //! its `EventTimeTrigger`, including late firings and the late-data side output.
 //!
-//! Timers live in one ordered queue of `(timestamp, key, window)`. A window's flags say which
-//! of its timers are live, so a queue entry left behind by a merged, cleared or re-created
-//! window does nothing: each (key, window, timestamp) fires at most once, as Flink dedups.
+//! A window's contents (its accumulator and two timer flags) are namespaced keyed state in the
+//! subtask's state backend (namespace = window), so they are snapshotted per key group by the
+//! backend and live in RocksDB with `--state-backend rocksdb`. Timers live in one ordered
+//! queue of `(timestamp, key, window)`, rebuilt from the flags on restore. A window's flags
+//! say which of its timers are live, so a queue entry left behind by a merged, cleared or
+//! re-created window does nothing: each (key, window, timestamp) fires at most once, as
+//! Flink dedups.
 //!
 //! ## Memory
 //! One accumulator per key and window in flight (never the records), plus a queue entry per
@@ -21,14 +25,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use hashbrown::HashMap;
-use smallvec::SmallVec;
+use serde::{Deserialize, Serialize};
 
 use eddy_runtime::checkpoint::SnapshotWriter;
+use eddy_runtime::state::{namespaced_value_state, NamespacedValueState, StateDescriptor};
 use eddy_runtime::time::Clock;
 use eddy_runtime::{
-    CheckpointBarrier, Data, Key, Operator, OperatorContext, Output, Record, Result, Timestamp,
-    Watermark,
+    CheckpointBarrier, Data, Error, Key, Operator, OperatorContext, Output, Record, Result,
+    Timestamp, Watermark,
 };
 
 use super::{
@@ -37,24 +41,34 @@ use super::{
 use crate::function::{ClockCheck, KeyFn};
 use crate::operators::side_output::Tagged;
 
-/// A window in flight for one key.
-/// The names of the operator's checkpointed state: windows in flight (keyed) and the
-/// watermark it has seen.
+/// The names of the operator's state: windows in flight (namespaced keyed state, namespace =
+/// window) and the watermark it has seen (operator state).
 const WINDOW_CONTENTS: &str = "window contents";
 const WINDOW_WATERMARK: &str = "window watermark";
 
-/// A window in flight as checkpointed: window, accumulator, fire and cleanup timer flags.
-type SlotRow<A> = (TimeWindow, A, bool, bool);
-
-struct Slot<A> {
-    window: TimeWindow,
+/// A window in flight for one key: its accumulator and which of its timers are set.
+#[derive(Clone, Serialize, Deserialize)]
+struct Contents<A> {
     acc: A,
     fire_pending: bool,
     cleanup_pending: bool,
 }
 
-/// The windows in flight for one key.
-type Slots<A> = SmallVec<[Slot<A>; 2]>;
+impl<A> Contents<A> {
+    fn new(acc: A) -> Self {
+        Contents {
+            acc,
+            fire_pending: false,
+            cleanup_pending: false,
+        }
+    }
+}
+
+/// The state handle of window contents.
+type ContentsState<K, A> = NamespacedValueState<K, TimeWindow, Contents<A>>;
+
+/// Timers of `(key, window)`, by time.
+type Timers<K> = BTreeMap<Timestamp, Vec<(K, TimeWindow)>>;
 
 /// What the window operator emits: a window result, or a record too late for any window.
 pub(crate) type WindowOutput<K, O, T> = Tagged<Windowed<K, O>, T>;
@@ -67,10 +81,9 @@ pub(crate) struct WindowOperator<T, K, F: AggregateFunction<T>> {
     function: F,
     late: LateRecords,
     watermark: Timestamp,
-    /// Windows in flight per key, inline in the table entry: a tumbling window costs one
-    /// cache miss per record rather than two.
-    keys: HashMap<K, Slots<F::Acc>>,
-    timers: BTreeMap<Timestamp, Vec<(K, TimeWindow)>>,
+    /// Windows in flight per key and window, in the subtask's state backend (set at open).
+    contents: Option<ContentsState<K, F::Acc>>,
+    timers: Timers<K>,
     assigned: Vec<TimeWindow>,
     name: String,
     /// Windows by the clock instead of by event time.
@@ -94,7 +107,7 @@ impl<T, K, F: AggregateFunction<T>> WindowOperator<T, K, F> {
             function,
             late: LateRecords::new(emit_late),
             watermark: Timestamp::MIN,
-            keys: HashMap::new(),
+            contents: None,
             timers: BTreeMap::new(),
             assigned: Vec::new(),
             name: String::new(),
@@ -123,55 +136,97 @@ fn cleanup_time(window: &TimeWindow, lateness: i64) -> Timestamp {
     window.max_timestamp().saturating_add(lateness)
 }
 
+/// The contents state, which `open` creates.
+fn opened<S>(contents: &mut Option<S>) -> Result<&mut S> {
+    contents
+        .as_mut()
+        .ok_or_else(|| Error::Internal("window operator used before open".into()))
+}
+
 /// Sets the window's firing timer unless it is set.
 fn register_fire<K: Clone, A>(
-    timers: &mut BTreeMap<Timestamp, Vec<(K, TimeWindow)>>,
+    timers: &mut Timers<K>,
     key: &K,
-    slot: &mut Slot<A>,
+    window: TimeWindow,
+    contents: &mut Contents<A>,
 ) {
-    if !slot.fire_pending {
-        slot.fire_pending = true;
+    if !contents.fire_pending {
+        contents.fire_pending = true;
         timers
-            .entry(slot.window.max_timestamp())
+            .entry(window.max_timestamp())
             .or_default()
-            .push((key.clone(), slot.window));
+            .push((key.clone(), window));
     }
 }
 
-/// Sets the window's cleanup timer unless it is set (none for windows that never end).
+/// Sets the window's cleanup timer unless it is set (none for windows that never end). A
+/// cleanup due with a pending firing shares its queue entry: one timer does both.
 fn register_cleanup<K: Clone, A>(
-    timers: &mut BTreeMap<Timestamp, Vec<(K, TimeWindow)>>,
+    timers: &mut Timers<K>,
     key: &K,
-    slot: &mut Slot<A>,
+    window: TimeWindow,
+    contents: &mut Contents<A>,
     lateness: i64,
 ) {
-    let at = cleanup_time(&slot.window, lateness);
-    if !slot.cleanup_pending && at != Timestamp::MAX {
-        slot.cleanup_pending = true;
-        timers
-            .entry(at)
-            .or_default()
-            .push((key.clone(), slot.window));
+    let at = cleanup_time(&window, lateness);
+    if !contents.cleanup_pending && at != Timestamp::MAX {
+        contents.cleanup_pending = true;
+        if !(contents.fire_pending && at == window.max_timestamp()) {
+            timers.entry(at).or_default().push((key.clone(), window));
+        }
     }
 }
 
 fn emit<T, K: Clone, F: AggregateFunction<T>>(
     function: &F,
     key: &K,
-    slot: &Slot<F::Acc>,
+    window: TimeWindow,
+    acc: &F::Acc,
     out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
 ) -> Result<()> {
     out.collect(Record::with_timestamp(
         Tagged::Main(Windowed {
             key: key.clone(),
-            window: slot.window,
-            value: function.get_result(&slot.acc),
+            window,
+            value: function.get_result(acc),
         }),
-        slot.window.max_timestamp(),
+        window.max_timestamp(),
     ))
 }
 
 impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
+    /// Adds `value` to `window` of `key` (creating it), then fires it at once if the
+    /// watermark has passed its end, or sets its timer.
+    fn add_to_window(
+        &mut self,
+        key: &K,
+        window: TimeWindow,
+        value: &T,
+        out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
+    ) -> Result<()> {
+        let (watermark, lateness, processing_time) =
+            (self.watermark, self.lateness, self.processing_time);
+        let (function, timers) = (&self.function, &mut self.timers);
+        opened(&mut self.contents)?.modify(
+            key,
+            &window,
+            || Contents::new(function.create_accumulator()),
+            |contents| {
+                function.add(&mut contents.acc, value);
+                let fire_now = !processing_time && window.max_timestamp() <= watermark;
+                if !fire_now {
+                    register_fire(timers, key, window, contents);
+                }
+                register_cleanup(timers, key, window, contents, lateness);
+                if fire_now {
+                    emit(function, key, window, &contents.acc, out)
+                } else {
+                    Ok(())
+                }
+            },
+        )?
+    }
+
     /// Adds a session record: merges `[ts, ts + gap)` with the key's windows it touches.
     /// Returns whether the record was added to a window (it is skipped when that is late).
     fn add_to_session(
@@ -183,71 +238,44 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
     ) -> Result<bool> {
         let (watermark, lateness, processing_time) =
             (self.watermark, self.lateness, self.processing_time);
-        // One lookup on a hit; inlined, because a helper returning the reference would need two.
-        let slots = match self.keys.get_mut(key) {
-            Some(slots) => slots,
-            None => self.keys.entry(key.clone()).or_default(),
-        };
-        let touching: Vec<usize> = (0..slots.len())
-            .filter(|&i| slots[i].window.intersects(&window))
+        let contents = opened(&mut self.contents)?;
+        let mut touching: Vec<TimeWindow> = contents
+            .namespaces(key)?
+            .into_iter()
+            .filter(|w| w.intersects(&window))
             .collect();
-        let cover = touching
-            .iter()
-            .fold(window, |c, &i| c.cover(&slots[i].window));
-        let index = match touching.as_slice() {
-            [] => {
-                slots.push(Slot {
-                    window,
-                    acc: self.function.create_accumulator(),
-                    fire_pending: false,
-                    cleanup_pending: false,
-                });
-                slots.len() - 1
-            }
+        let cover = touching.iter().fold(window, |c, w| c.cover(w));
+        let target = match touching.as_slice() {
+            [] => window,
             // The record falls inside one window without extending it: no merge.
-            [only] if slots[*only].window == cover => *only,
+            [only] if *only == cover => *only,
             _ => {
                 // Merge, in start order; the merged windows' timers are left to go stale.
-                let mut merged: Vec<Slot<F::Acc>> = touching
-                    .iter()
-                    .rev()
-                    .map(|&i| slots.swap_remove(i))
-                    .collect();
-                merged.sort_by_key(|s| s.window.start);
-                let mut accs = merged.into_iter().map(|s| s.acc);
-                let first = accs
-                    .next()
-                    .unwrap_or_else(|| self.function.create_accumulator());
-                let acc = accs.fold(first, |a, b| self.function.merge(a, b));
-                let mut slot = Slot {
-                    window: cover,
-                    acc,
-                    fire_pending: false,
-                    cleanup_pending: false,
-                };
+                touching.sort_by_key(|w| w.start);
+                let mut acc: Option<F::Acc> = None;
+                for w in &touching {
+                    if let Some(merged) = contents.take(key, w)? {
+                        acc = Some(match acc {
+                            None => merged.acc,
+                            Some(a) => self.function.merge(a, merged.acc),
+                        });
+                    }
+                }
+                let acc = acc.unwrap_or_else(|| self.function.create_accumulator());
+                let mut merged = Contents::new(acc);
                 // The trigger's onMerge: a timer for the merged window unless already passed.
                 if processing_time || cover.max_timestamp() > watermark {
-                    register_fire(&mut self.timers, key, &mut slot);
+                    register_fire(&mut self.timers, key, cover, &mut merged);
                 }
-                slots.push(slot);
-                slots.len() - 1
+                contents.put(key, &cover, merged)?;
+                cover
             }
         };
-        if !processing_time && cleanup_time(&slots[index].window, lateness) <= watermark {
-            slots.swap_remove(index);
-            if slots.is_empty() {
-                self.keys.remove(key);
-            }
+        if !processing_time && cleanup_time(&target, lateness) <= watermark {
+            contents.clear(key, &target)?;
             return Ok(false);
         }
-        let slot = &mut slots[index];
-        self.function.add(&mut slot.acc, value);
-        if !processing_time && slot.window.max_timestamp() <= watermark {
-            emit(&self.function, key, slot, out)?;
-        } else {
-            register_fire(&mut self.timers, key, slot);
-        }
-        register_cleanup(&mut self.timers, key, slot, lateness);
+        self.add_to_window(key, target, value, out)?;
         Ok(true)
     }
 
@@ -258,43 +286,19 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
         value: &T,
         out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
     ) -> Result<bool> {
-        let (watermark, lateness) = (self.watermark, self.lateness);
         let mut added = false;
-        // One lookup on a hit; inlined, because a helper returning the reference would need two.
-        let slots = match self.keys.get_mut(key) {
-            Some(slots) => slots,
-            None => self.keys.entry(key.clone()).or_default(),
-        };
-        let processing_time = self.processing_time;
-        for &window in &self.assigned {
-            if !processing_time && cleanup_time(&window, lateness) <= watermark {
+        let assigned = std::mem::take(&mut self.assigned);
+        for &window in &assigned {
+            if self.is_late(cleanup_time(&window, self.lateness)) {
                 continue;
             }
             added = true;
-            let index = match slots.iter().position(|s| s.window == window) {
-                Some(i) => i,
-                None => {
-                    slots.push(Slot {
-                        window,
-                        acc: self.function.create_accumulator(),
-                        fire_pending: false,
-                        cleanup_pending: false,
-                    });
-                    slots.len() - 1
-                }
-            };
-            let slot = &mut slots[index];
-            self.function.add(&mut slot.acc, value);
-            if !processing_time && window.max_timestamp() <= watermark {
-                emit(&self.function, key, slot, out)?;
-            } else {
-                register_fire(&mut self.timers, key, slot);
+            if let Err(e) = self.add_to_window(key, window, value, out) {
+                self.assigned = assigned;
+                return Err(e);
             }
-            register_cleanup(&mut self.timers, key, slot, lateness);
         }
-        if slots.is_empty() {
-            self.keys.remove(key);
-        }
+        self.assigned = assigned;
         Ok(added)
     }
 
@@ -314,7 +318,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
             }
             let (time, due) = entry.remove_entry();
             for (key, window) in due {
-                self.on_timer(key, window, time, out)?;
+                self.on_timer(&key, window, time, out)?;
             }
         }
         Ok(())
@@ -323,29 +327,24 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> WindowOperator<T, K, F> {
     /// A timer of `window` of `key` at `time`: fire and/or clear.
     fn on_timer(
         &mut self,
-        key: K,
+        key: &K,
         window: TimeWindow,
         time: Timestamp,
         out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
     ) -> Result<()> {
-        let Some(slots) = self.keys.get_mut(&key) else {
-            return Ok(());
-        };
-        let Some(index) = slots.iter().position(|s| s.window == window) else {
-            return Ok(());
-        };
-        let slot = &mut slots[index];
-        if time == window.max_timestamp() && slot.fire_pending {
-            slot.fire_pending = false;
-            emit(&self.function, &key, slot, out)?;
-        }
-        if time == cleanup_time(&window, self.lateness) && slot.cleanup_pending {
-            slots.swap_remove(index);
-            if slots.is_empty() {
-                self.keys.remove(&key);
+        let (function, lateness) = (&self.function, self.lateness);
+        let mut emitted = Ok(());
+        opened(&mut self.contents)?.retain(key, |w, contents| {
+            if *w != window {
+                return true;
             }
-        }
-        Ok(())
+            if time == window.max_timestamp() && contents.fire_pending {
+                contents.fire_pending = false;
+                emitted = emit(function, key, window, &contents.acc, out);
+            }
+            !(time == cleanup_time(&window, lateness) && contents.cleanup_pending)
+        })?;
+        emitted
     }
 }
 
@@ -355,27 +354,24 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
     fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
         self.name = ctx.name.to_string();
         self.clock = Some(ctx.clock.clone());
-        // Windows in flight come back with their flags; their timers follow from the flags.
-        let restored: Vec<(K, Vec<SlotRow<F::Acc>>)> =
-            ctx.restored().keyed_entries(WINDOW_CONTENTS)?;
-        for (key, rows) in restored {
-            let slots = self.keys.entry(key.clone()).or_default();
-            for (window, acc, fire_pending, cleanup_pending) in rows {
-                let mut slot = Slot {
-                    window,
-                    acc,
-                    fire_pending: false,
-                    cleanup_pending: false,
-                };
-                if fire_pending {
-                    register_fire(&mut self.timers, &key, &mut slot);
-                }
-                if cleanup_pending {
-                    register_cleanup(&mut self.timers, &key, &mut slot, self.lateness);
-                }
-                slots.push(slot);
+        let mut contents: ContentsState<K, F::Acc> =
+            namespaced_value_state(ctx.state, StateDescriptor::new(WINDOW_CONTENTS))?;
+        // Restored windows come back with their flags; their timers follow from the flags.
+        let (timers, lateness) = (&mut self.timers, self.lateness);
+        contents.for_each(|key, window, c| {
+            let mut flags = Contents {
+                acc: (),
+                fire_pending: false,
+                cleanup_pending: false,
+            };
+            if c.fire_pending {
+                register_fire(timers, key, *window, &mut flags);
             }
-        }
+            if c.cleanup_pending {
+                register_cleanup(timers, key, *window, &mut flags, lateness);
+            }
+        })?;
+        self.contents = Some(contents);
         if let Some(watermark) = ctx.restored_own::<Timestamp>(WINDOW_WATERMARK)? {
             self.watermark = watermark;
         }
@@ -383,18 +379,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
     }
 
     fn snapshot_state(&mut self, _: &CheckpointBarrier, writer: &mut SnapshotWriter) -> Result<()> {
-        let rows: Vec<(&K, Vec<SlotRow<&F::Acc>>)> = self
-            .keys
-            .iter()
-            .map(|(key, slots)| {
-                let row = slots
-                    .iter()
-                    .map(|s| (s.window, &s.acc, s.fire_pending, s.cleanup_pending))
-                    .collect();
-                (key, row)
-            })
-            .collect();
-        writer.keyed_entries(WINDOW_CONTENTS, rows.iter().map(|(k, row)| (*k, row)))?;
+        // The contents are snapshotted by the state backend.
         writer.operator_state(WINDOW_WATERMARK, &self.watermark)
     }
 
@@ -414,14 +399,26 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
             (false, Some(ts)) => ts,
             (false, None) => return Err(missing_timestamp(&self.name)),
         };
-        let key_fn = self.key.clone();
-        let key = key_fn(&record.value);
+        // The key borrows the record, not the key function: no reference count to touch.
+        let key = (self.key)(&record.value);
         let added = if let WindowAssigner::Session { gap } = self.assigner {
             let window = TimeWindow {
                 start: timestamp,
                 end: timestamp.saturating_add(gap),
             };
             self.add_to_session(&key, window, &record.value, out)?
+        } else if let WindowAssigner::Tumbling { size, offset } = self.assigner {
+            // One window per record: no list of windows to build.
+            let start = super::window_start(timestamp, offset, size);
+            let window = TimeWindow {
+                start,
+                end: start + size,
+            };
+            let late = self.is_late(cleanup_time(&window, self.lateness));
+            if !late {
+                self.add_to_window(&key, window, &record.value, out)?;
+            }
+            !late
         } else {
             let mut assigned = std::mem::take(&mut self.assigned);
             assigned.clear();

@@ -11,55 +11,62 @@
 //! - a record accepted by an already-fired window that is still alive fires it at once;
 //! - a pane is dropped when the last window holding it is cleared (`end - 1 + lateness`).
 //!
-//! Each key has one live timer: the earlier of its next on-time firing and its next pane
-//! cleanup, found by a scan of its few panes. Queue entries left by a moved timer are skipped.
+//! Panes are namespaced keyed state in the subtask's state backend (key, pane start), so the
+//! backend snapshots them per key group and they follow `--state-backend rocksdb`. Each pane
+//! keeps the next window end it can fire on time. When the watermark passes a key's queued
+//! time, one pass over the key's panes gathers the panes of every window due (window `end`
+//! fires iff a pane has `next_end <= end <= last_end`), moves every pane past the last end
+//! due, drops dead panes and finds the key's next time. A key is queued when a pane is
+//! created (its next firing or cleanup) and after each look; a key queued twice for one time
+//! is looked at once.
 //!
 //! ## Memory
-//! Per key, one accumulator per pane alive (about `(size + lateness) / slide`).
+//! Per key, one accumulator and one timestamp per pane alive (about `(size + lateness) /
+//! slide`), plus queue entries of keys. On the heap backend up to 12 panes sit inside the
+//! key's table entry (a 10 s window sliding by 1 s has 11), so a look at a key costs one
+//! cache miss, not two.
 
 use std::collections::BTreeMap;
 
-use hashbrown::HashMap;
-use smallvec::SmallVec;
+use serde::{Deserialize, Serialize};
 
 use eddy_runtime::checkpoint::SnapshotWriter;
-use eddy_runtime::state::AggregateFunction;
+use eddy_runtime::state::{
+    namespaced_value_state_inline, AggregateFunction, NamespacedValueState, StateDescriptor,
+};
 use eddy_runtime::{
-    CheckpointBarrier, Data, Key, Operator, OperatorContext, Output, Record, Result, Timestamp,
-    Watermark,
+    CheckpointBarrier, Data, Error, Key, Operator, OperatorContext, Output, Record, Result,
+    Timestamp, Watermark,
 };
 
 use super::operator::WindowOutput;
 use super::{missing_timestamp, LateRecords, TimeWindow, Windowed};
 use crate::function::KeyFn;
-
-/// The names of the operator's checkpointed state: panes per key, and the watermark.
-const PANES: &str = "sliding window panes";
-const PANES_WATERMARK: &str = "sliding window watermark";
-
-/// A key's panes as checkpointed: `(start, last_end, first_on_time_end, acc)` each, and the
-/// end of the last window fired.
-type PanesRow<A> = (Vec<(Timestamp, Timestamp, Timestamp, A)>, Timestamp);
 use crate::operators::side_output::Tagged;
 
+/// The names of the operator's state: panes per key and pane start (namespaced keyed
+/// state), and the watermark (operator state).
+const PANES: &str = "sliding window pane contents";
+const PANES_WATERMARK: &str = "sliding window watermark";
+
+/// One pane of one key.
+#[derive(Clone, Serialize, Deserialize)]
 struct Pane<A> {
-    start: Timestamp,
-    /// The end of the last window holding the pane.
-    last_end: Timestamp,
-    /// The first window end the pane can fire on time: its windows whose end the watermark
-    /// had not reached when the pane got its first record.
-    first_on_time_end: Timestamp,
+    /// The first window end the pane can still fire on time: at first, its first window whose
+    /// end the watermark had not reached when the pane got its first record; after a window
+    /// of the key fired on time, no earlier than the next one.
+    next_end: Timestamp,
     acc: A,
 }
 
-struct KeyPanes<A> {
-    /// Sorted by start.
-    panes: SmallVec<[Pane<A>; 12]>,
-    /// The end of the last window fired on time.
-    last_fired_end: Timestamp,
-    /// The timestamp of this key's live timer.
-    timer: Option<Timestamp>,
-}
+/// A pane copied out of state for a late firing: start and accumulator.
+type PaneCopy<A> = (Timestamp, A);
+
+/// The state handle of the panes.
+type PaneState<K, A> = NamespacedValueState<K, Timestamp, Pane<A>, INLINE_PANES>;
+
+/// Panes kept inline in a key's table entry: a 10 s window sliding by 1 s has 11 alive.
+const INLINE_PANES: usize = 12;
 
 /// The arithmetic of sliding windows and their panes.
 #[derive(Debug, Clone, Copy)]
@@ -96,47 +103,43 @@ impl Geometry {
         timestamp - (timestamp - self.offset).rem_euclid(self.pane)
     }
 
-    /// A new pane starting at `start`, its windows' ends computed once.
-    fn pane<A>(&self, start: Timestamp, watermark: Timestamp, acc: A) -> Pane<A> {
-        let first_end = self.first_end_after(start);
-        let last_end =
-            first_end + (start + self.size - first_end).div_euclid(self.slide) * self.slide;
-        // On time: end - 1 > watermark, so end >= watermark + 2; the first such end on the grid.
-        let lower = watermark.saturating_add(2).max(first_end);
-        let first_on_time_end =
-            first_end + (lower - first_end + self.slide - 1) / self.slide * self.slide;
-        Pane {
-            start,
-            last_end,
-            first_on_time_end,
-            acc,
+    /// The end of the last window holding the pane starting at `start` (not stored: when the
+    /// slide is the pane, as when the size is a multiple of it, it is `start + size`).
+    #[inline]
+    fn last_end(&self, start: Timestamp) -> Timestamp {
+        if self.pane == self.slide {
+            start + self.size
+        } else {
+            start - (start - self.offset).rem_euclid(self.slide) + self.size
         }
     }
 
-    /// The first window after `last_fired_end` that `pane` makes fire on time. Every end is
-    /// on one grid, so the one after `last_fired_end` is `last_fired_end + slide`.
-    fn next_on_time_end<A>(&self, last_fired_end: Timestamp, pane: &Pane<A>) -> Option<Timestamp> {
-        let end = pane
-            .first_on_time_end
-            .max(last_fired_end.saturating_add(self.slide));
-        (end <= pane.last_end).then_some(end)
+    /// A new pane starting at `start`.
+    fn pane<A>(&self, start: Timestamp, watermark: Timestamp, acc: A) -> Pane<A> {
+        let first_end = self.first_end_after(start);
+        // On time: end - 1 > watermark, so end >= watermark + 2; the first such end on the grid.
+        let lower = watermark.saturating_add(2).max(first_end);
+        let next_end = first_end + (lower - first_end + self.slide - 1) / self.slide * self.slide;
+        Pane { next_end, acc }
     }
 
-    /// The earliest on-time firing due among the key's panes.
-    fn next_firing<A>(&self, key: &KeyPanes<A>) -> Option<Timestamp> {
-        key.panes
-            .iter()
-            .filter_map(|p| self.next_on_time_end(key.last_fired_end, p))
-            .min()
+    /// The last window end due at `watermark` (`end - 1 <= watermark`); far in the future at
+    /// the end of time, without overflowing.
+    fn last_end_due(&self, watermark: Timestamp) -> Timestamp {
+        if watermark >= Timestamp::MAX - 4 * self.slide.max(self.size) {
+            return Timestamp::MAX - 2 * self.slide;
+        }
+        self.first_end_after(watermark + 1) - self.slide
     }
 
-    /// When the key must be looked at next: its next on-time firing or pane cleanup.
-    fn next_time<A>(&self, key: &KeyPanes<A>) -> Option<Timestamp> {
-        let firing = self.next_firing(key).map(|end| end - 1);
-        let cleanup = key.panes.first().map(|p| self.cleanup_time(p.last_end));
-        match (firing, cleanup) {
-            (Some(f), Some(c)) => Some(f.min(c)),
-            (f, c) => f.or(c),
+    /// When a pane's key must be looked at for this pane: its next on-time firing, or its
+    /// cleanup once it has none left.
+    fn pane_time(&self, last_end: Timestamp, next_end: Timestamp) -> Timestamp {
+        let cleanup = self.cleanup_time(last_end);
+        if next_end <= last_end {
+            (next_end - 1).min(cleanup)
+        } else {
+            cleanup
         }
     }
 }
@@ -146,7 +149,7 @@ fn emit<T, K: Clone, F: AggregateFunction<T>>(
     function: &F,
     size: i64,
     key: &K,
-    panes: &[Pane<F::Acc>],
+    panes: &[PaneCopy<F::Acc>],
     end: Timestamp,
     out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
 ) -> Result<()> {
@@ -155,13 +158,10 @@ fn emit<T, K: Clone, F: AggregateFunction<T>>(
         end,
     };
     let mut acc: Option<F::Acc> = None;
-    for pane in panes
-        .iter()
-        .filter(|p| p.start >= window.start && p.start < end)
-    {
+    for (_, pane) in panes.iter().filter(|p| p.0 >= window.start && p.0 < end) {
         acc = Some(match acc {
-            None => pane.acc.clone(),
-            Some(a) => function.merge(a, pane.acc.clone()),
+            None => pane.clone(),
+            Some(a) => function.merge(a, pane.clone()),
         });
     }
     let Some(acc) = acc else { return Ok(()) };
@@ -175,21 +175,6 @@ fn emit<T, K: Clone, F: AggregateFunction<T>>(
     ))
 }
 
-/// Moves the key's timer earlier if it must be.
-fn schedule<K: Clone, A>(
-    geometry: &Geometry,
-    timers: &mut BTreeMap<Timestamp, Vec<K>>,
-    key: &K,
-    key_panes: &mut KeyPanes<A>,
-) {
-    if let Some(next) = geometry.next_time(key_panes) {
-        if key_panes.timer.is_none_or(|t| next < t) {
-            key_panes.timer = Some(next);
-            timers.entry(next).or_default().push(key.clone());
-        }
-    }
-}
-
 /// The keyed sliding-window operator with pane sharing.
 pub(crate) struct SlidingWindowOperator<T, K, F: AggregateFunction<T>> {
     key: KeyFn<T, K>,
@@ -197,9 +182,15 @@ pub(crate) struct SlidingWindowOperator<T, K, F: AggregateFunction<T>> {
     function: F,
     late: LateRecords,
     watermark: Timestamp,
-    keys: HashMap<K, KeyPanes<F::Acc>>,
+    /// Panes per key and pane start, in the subtask's state backend (set at open).
+    panes: Option<PaneState<K, F::Acc>>,
+    /// Keys to look at, by time; a key may be queued more than once (see `fire_due`).
     timers: BTreeMap<Timestamp, Vec<K>>,
+    /// Scratch: the ends of a record's live windows, a key's panes, the keys of one time.
     ends: Vec<Timestamp>,
+    copies: Vec<PaneCopy<F::Acc>>,
+    due_panes: Vec<(Timestamp, Timestamp, F::Acc)>,
+    due: hashbrown::HashSet<K>,
     name: String,
 }
 
@@ -223,51 +214,88 @@ impl<T, K, F: AggregateFunction<T>> SlidingWindowOperator<T, K, F> {
             function,
             late: LateRecords::new(emit_late),
             watermark: Timestamp::MIN,
-            keys: HashMap::new(),
+            panes: None,
             timers: BTreeMap::new(),
             ends: Vec::new(),
+            copies: Vec::new(),
+            due_panes: Vec::new(),
+            due: hashbrown::HashSet::new(),
             name: String::new(),
         }
     }
 }
 
+/// The pane state, which `open` creates.
+fn opened<S>(panes: &mut Option<S>) -> Result<&mut S> {
+    panes
+        .as_mut()
+        .ok_or_else(|| Error::Internal("sliding window operator used before open".into()))
+}
+
 impl<T: Data, K: Key, F: AggregateFunction<T>> SlidingWindowOperator<T, K, F> {
-    /// The key's timer: fires every window due, drops dead panes, reschedules.
-    fn on_timer(
-        &mut self,
-        key: K,
-        time: Timestamp,
-        out: &mut dyn Output<WindowOutput<K, F::Out, T>>,
-    ) -> Result<()> {
+    /// Copies the panes of `key` into `self.copies`, sorted by start (for late firings).
+    fn copy_panes(&mut self, key: &K) -> Result<()> {
+        let copies = &mut self.copies;
+        copies.clear();
+        opened(&mut self.panes)?.retain(key, |start, pane| {
+            copies.push((*start, pane.acc.clone()));
+            true
+        })?;
+        copies.sort_unstable_by_key(|p| p.0);
+        Ok(())
+    }
+
+    /// The key's timer: in one pass over its panes, gathers the panes of every window due
+    /// on time, moves each pane past them, drops dead panes and finds the key's next time;
+    /// then fires the windows in end order and requeues the key.
+    fn on_timer(&mut self, key: K, out: &mut dyn Output<WindowOutput<K, F::Out, T>>) -> Result<()> {
         let (geometry, watermark) = (self.geometry, self.watermark);
-        let Some(key_panes) = self.keys.get_mut(&key) else {
-            return Ok(());
-        };
-        if key_panes.timer != Some(time) {
-            return Ok(());
-        }
-        key_panes.timer = None;
-        while let Some(end) = geometry.next_firing(key_panes) {
-            if end - 1 > watermark {
-                break;
+        let due_end = geometry.last_end_due(watermark);
+        let mut next: Option<Timestamp> = None;
+        // (window end, pane start, pane accumulator) of every pane of every window due.
+        let due = &mut self.due_panes;
+        due.clear();
+        opened(&mut self.panes)?.retain(&key, |&start, pane| {
+            let last_end = geometry.last_end(start);
+            let mut end = pane.next_end;
+            while end <= last_end && end <= due_end {
+                due.push((end, start, pane.acc.clone()));
+                end += geometry.slide;
             }
-            emit(
-                &self.function,
-                geometry.size,
-                &key,
-                &key_panes.panes,
-                end,
-                out,
-            )?;
-            key_panes.last_fired_end = end;
+            pane.next_end = pane.next_end.max(due_end.saturating_add(geometry.slide));
+            let alive = geometry.cleanup_time(last_end) > watermark;
+            if alive {
+                let time = geometry.pane_time(last_end, pane.next_end);
+                next = Some(next.map_or(time, |n: Timestamp| n.min(time)));
+            }
+            alive
+        })?;
+        // Panes merge in start order, as a window holding them all would have seen them. One
+        // window due over panes kept in creation order (the common case) is sorted already.
+        if !due.is_sorted_by_key(|(end, start, _)| (*end, *start)) {
+            due.sort_unstable_by_key(|(end, start, _)| (*end, *start));
         }
-        key_panes
-            .panes
-            .retain(|p| geometry.cleanup_time(p.last_end) > watermark);
-        if key_panes.panes.is_empty() {
-            self.keys.remove(&key);
-        } else {
-            schedule(&geometry, &mut self.timers, &key, key_panes);
+        let mut panes = due.drain(..).peekable();
+        while let Some((end, _, first)) = panes.next() {
+            let mut acc = first;
+            while let Some((_, _, pane)) = panes.next_if(|(e, _, _)| *e == end) {
+                acc = self.function.merge(acc, pane);
+            }
+            let window = TimeWindow {
+                start: end - geometry.size,
+                end,
+            };
+            out.collect(Record::with_timestamp(
+                Tagged::Main(Windowed {
+                    key: key.clone(),
+                    window,
+                    value: self.function.get_result(&acc),
+                }),
+                window.max_timestamp(),
+            ))?;
+        }
+        if let Some(next) = next {
+            self.timers.entry(next).or_default().push(key);
         }
         Ok(())
     }
@@ -278,24 +306,18 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
 {
     fn open(&mut self, ctx: &mut OperatorContext<'_>) -> Result<()> {
         self.name = ctx.name.to_string();
-        let restored: Vec<(K, PanesRow<F::Acc>)> = ctx.restored().keyed_entries(PANES)?;
-        for (key, (panes, last_fired_end)) in restored {
-            let mut key_panes = KeyPanes {
-                panes: panes
-                    .into_iter()
-                    .map(|(start, last_end, first_on_time_end, acc)| Pane {
-                        start,
-                        last_end,
-                        first_on_time_end,
-                        acc,
-                    })
-                    .collect(),
-                last_fired_end,
-                timer: None,
-            };
-            schedule(&self.geometry, &mut self.timers, &key, &mut key_panes);
-            self.keys.insert(key, key_panes);
-        }
+        let mut panes: PaneState<K, F::Acc> =
+            namespaced_value_state_inline(ctx.state, StateDescriptor::new(PANES))?;
+        // Restored panes: each queues its key at its own next time (duplicates are merged
+        // when they fire).
+        let (geometry, timers) = (self.geometry, &mut self.timers);
+        panes.for_each(|key, start, pane| {
+            timers
+                .entry(geometry.pane_time(geometry.last_end(*start), pane.next_end))
+                .or_default()
+                .push(key.clone());
+        })?;
+        self.panes = Some(panes);
         if let Some(watermark) = ctx.restored_own::<Timestamp>(PANES_WATERMARK)? {
             self.watermark = watermark;
         }
@@ -303,20 +325,7 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
     }
 
     fn snapshot_state(&mut self, _: &CheckpointBarrier, writer: &mut SnapshotWriter) -> Result<()> {
-        type Row<'a, A> = (Vec<(Timestamp, Timestamp, Timestamp, &'a A)>, Timestamp);
-        let rows: Vec<(&K, Row<'_, F::Acc>)> = self
-            .keys
-            .iter()
-            .map(|(key, k)| {
-                let panes = k
-                    .panes
-                    .iter()
-                    .map(|p| (p.start, p.last_end, p.first_on_time_end, &p.acc))
-                    .collect();
-                (key, (panes, k.last_fired_end))
-            })
-            .collect();
-        writer.keyed_entries(PANES, rows.iter().map(|(k, row)| (*k, row)))?;
+        // The panes are snapshotted by the state backend.
         writer.operator_state(PANES_WATERMARK, &self.watermark)
     }
 
@@ -329,57 +338,53 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
             return Err(missing_timestamp(&self.name));
         };
         let (geometry, watermark) = (self.geometry, self.watermark);
-        // The ends of the windows holding the record that are still alive, latest first.
-        let mut ends = std::mem::take(&mut self.ends);
-        ends.clear();
+        // The ends of the windows holding the record that are still alive; how many of them
+        // the watermark has passed (they fire at once: late firings).
+        let mut alive = false;
+        let mut late_ends = std::mem::take(&mut self.ends);
+        late_ends.clear();
         let mut end = geometry.first_end_after(timestamp);
         while end <= timestamp + geometry.size {
             if geometry.cleanup_time(end) > watermark {
-                ends.push(end);
+                alive = true;
+                if end - 1 <= watermark {
+                    late_ends.push(end);
+                }
             }
             end += geometry.slide;
         }
-        ends.reverse();
-        if ends.is_empty() {
-            self.ends = ends;
+        if !alive {
+            self.ends = late_ends;
             if timestamp.saturating_add(geometry.lateness) <= watermark {
                 self.late.handle(record.value, timestamp, out)?;
             }
             return Ok(());
         }
         let key = (self.key)(&record.value);
-        let key_panes = match self.keys.get_mut(&*key) {
-            Some(k) => k,
-            None => self.keys.entry((*key).clone()).or_insert_with(|| KeyPanes {
-                panes: SmallVec::new(),
-                last_fired_end: Timestamp::MIN,
-                timer: None,
-            }),
-        };
         let start = geometry.pane_start(timestamp);
-        let index = match key_panes.panes.binary_search_by_key(&start, |p| p.start) {
-            Ok(i) => i,
-            Err(i) => {
-                let pane = geometry.pane(start, watermark, self.function.create_accumulator());
-                key_panes.panes.insert(i, pane);
-                i
-            }
-        };
-        self.function
-            .add(&mut key_panes.panes[index].acc, &record.value);
-        // Windows whose end the watermark already passed fire at once (late firings).
-        for &end in ends.iter().filter(|&&e| e - 1 <= watermark) {
-            emit(
-                &self.function,
-                geometry.size,
-                &*key,
-                &key_panes.panes,
-                end,
-                out,
-            )?;
+        let function = &self.function;
+        let mut created = None;
+        opened(&mut self.panes)?.modify(
+            &key,
+            &start,
+            || {
+                let pane = geometry.pane(start, watermark, function.create_accumulator());
+                created = Some(geometry.pane_time(geometry.last_end(start), pane.next_end));
+                pane
+            },
+            |pane| function.add(&mut pane.acc, &record.value),
+        )?;
+        if let Some(time) = created {
+            self.timers.entry(time).or_default().push((*key).clone());
         }
-        self.ends = ends;
-        schedule(&geometry, &mut self.timers, &*key, key_panes);
+        if !late_ends.is_empty() {
+            // Windows whose end the watermark already passed fire at once, latest first.
+            self.copy_panes(&key)?;
+            for &end in late_ends.iter().rev() {
+                emit(&self.function, geometry.size, &*key, &self.copies, end, out)?;
+            }
+        }
+        self.ends = late_ends;
         Ok(())
     }
 
@@ -393,10 +398,14 @@ impl<T: Data, K: Key, F: AggregateFunction<T>> Operator<T, WindowOutput<K, F::Ou
             if *entry.key() > self.watermark {
                 break;
             }
-            let (time, due) = entry.remove_entry();
-            for key in due {
-                self.on_timer(key, time, out)?;
+            // A key queued several times up to now is looked at once.
+            let mut due = std::mem::take(&mut self.due);
+            due.clear();
+            due.extend(entry.remove());
+            for key in due.drain() {
+                self.on_timer(key, out)?;
             }
+            self.due = due;
         }
         out.emit_watermark(watermark)
     }

@@ -50,7 +50,7 @@ pub(crate) fn lock<T>(table: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A table the backend can snapshot without knowing its types.
-trait SnapshotTable: Send {
+pub(in crate::state) trait SnapshotTable: Send {
     fn snapshot(&self, name: &str, writer: &mut SnapshotWriter) -> Result<()>;
 }
 
@@ -151,6 +151,22 @@ impl HeapStateBackend {
         self.tables
             .push((descriptor.name.clone(), Box::new(shared.clone())));
         Ok(shared)
+    }
+
+    /// Registers a table of another shape (namespaced state) for snapshots, and returns the
+    /// serialized entries of its state in the restored checkpoint and the backend's clock.
+    pub(in crate::state) fn register_table(
+        &mut self,
+        name: &str,
+        table: Box<dyn SnapshotTable>,
+    ) -> Vec<Vec<u8>> {
+        self.tables.push((name.to_string(), table));
+        self.restored.take_keyed_blobs(name)
+    }
+
+    /// The clock that state TTL follows.
+    pub(in crate::state) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// The number of key groups of the job.

@@ -11,6 +11,8 @@
 //! - [`MapState`]: a map per key (per-user counts of items).
 //! - [`ReducingState`]: one value per key folded with a reduce function on every add.
 //! - [`AggregatingState`]: an accumulator per key, fed by an [`AggregateFunction`].
+//! - [`NamespacedValueState`] and its siblings: the same per key *and* namespace (window
+//!   contents); see the [`namespaced`] module's guide.
 //!
 //! ```
 //! use eddy_runtime::state::{value_state, HeapStateBackend, StateDescriptor};
@@ -27,6 +29,7 @@ mod aggregating;
 mod heap;
 mod list;
 mod map;
+pub mod namespaced;
 mod reducing;
 #[cfg(feature = "rocksdb")]
 mod rocks_keyed;
@@ -44,6 +47,12 @@ pub use aggregating::{aggregating_state, AggregateFunction, AggregatingState};
 pub use heap::HeapStateBackend;
 pub use list::{list_state, ListState};
 pub use map::{map_state, MapState};
+pub use namespaced::{
+    namespaced_aggregating_state, namespaced_list_state, namespaced_map_state,
+    namespaced_reducing_state, namespaced_value_state, namespaced_value_state_inline,
+    NamespacedAggregatingState, NamespacedListState, NamespacedMapState, NamespacedReducingState,
+    NamespacedValueState,
+};
 pub use reducing::{reducing_state, ReducingState};
 pub use value::{value_state, ValueState};
 

@@ -101,7 +101,8 @@ impl RocksKeyedBackend {
             .ok_or_else(|| Error::Internal("RocksDB not open".into()))
     }
 
-    fn table(&mut self, descriptor: &StateDescriptor) -> Result<Typed> {
+    /// The table of state `descriptor`, with the codec of typed handles.
+    pub(in crate::state) fn table(&mut self, descriptor: &StateDescriptor) -> Result<Typed> {
         let max_parallelism = self.max_parallelism;
         let table = self.db()?.table(descriptor)?;
         Ok(Typed {
@@ -157,11 +158,11 @@ impl StateBackend for RocksKeyedBackend {
 }
 
 /// A table with the codec of typed handles: bincode keys under their key group.
-struct Typed {
-    table: RocksTable,
+pub(in crate::state) struct Typed {
+    pub(in crate::state) table: RocksTable,
     max_parallelism: u32,
     /// The last key's bytes, reused to spare an allocation per access.
-    key: Vec<u8>,
+    pub(in crate::state) key: Vec<u8>,
 }
 
 fn codec_error(e: bincode::Error) -> Error {
@@ -171,7 +172,11 @@ fn codec_error(e: bincode::Error) -> Error {
 impl Typed {
     /// Serializes `key` (then `user_key`, for map state) into the scratch buffer; returns the
     /// key group of `key`.
-    fn encode_key<K: Key, U: Serialize>(&mut self, key: &K, user_key: Option<&U>) -> Result<u16> {
+    pub(in crate::state) fn encode_key<K: Key, U: Serialize + ?Sized>(
+        &mut self,
+        key: &K,
+        user_key: Option<&U>,
+    ) -> Result<u16> {
         self.key.clear();
         bincode::serialize_into(&mut self.key, key).map_err(codec_error)?;
         if let Some(user_key) = user_key {
