@@ -1,0 +1,166 @@
+//! CEP on a keyed stream: [`pattern`] runs a compiled pattern per key and emits its matches
+//! (and, on request, its timed-out partial matches and late events); [`dynamic_pattern`] runs
+//! a JSON pattern that a control stream replaces while the job runs.
+//!
+//! ## Algorithm
+//! Per key, the NFA state and an [`EventTimeBuffer`](crate::EventTimeBuffer) live together in
+//! keyed value state (so checkpoints hold them). In event time a record waits in the buffer
+//! until the watermark passes it; then the key's records are fed to the NFA in timestamp order
+//! (equal timestamps in arrival order), and time is advanced to the watermark, which prunes and
+//! times out partial matches. A key is looked at again only when something is due for it: its
+//! earliest buffered record or the NFA's next deadline, kept in one queue of keys by due time
+//! (checkpointed with the watermark). Records at or before the watermark on arrival are late.
+//! In processing time records are fed at once, stamped with the clock.
+//!
+//! ## Replacing the pattern (dynamic patterns)
+//! [`dynamic_pattern`] broadcasts a control stream of [`PatternUpdate`]s (a version number, a
+//! pattern in the [JSON form](crate::json), the event time it takes effect from, and what
+//! becomes of the old pattern's partial matches) to every subtask. The operator keeps every
+//! version it has seen, each with the time it starts at. An event at time `t` is offered to
+//! the version in effect at `t` (the newest whose start is at or before `t`), which may begin
+//! new partial matches; the partial matches of older versions either go on under their own
+//! pattern without beginning new ones ([`OnReplace::Finish`], the default) or are dropped at
+//! the new version's start ([`OnReplace::Drop`]: what they produced before it is emitted, they
+//! time out no more). Nothing restarts: keys switch as time passes the start. An update
+//! whose start the watermark has already passed takes effect just after the watermark; an
+//! update with a version not above the newest seen, or whose pattern does not compile, is
+//! ignored with a warning. The versions are operator state, so a restored job keeps the
+//! replaced pattern. The control stream's watermark holds the operator's back, as for any
+//! two-input operator: give it timestamps, idleness, or let it end.
+//!
+//! ## Memory
+//! Per key: the buffered records and the shared buffer of partial matches, which `within`
+//! bounds; per subtask, the due-key queue (at most one live entry per key) and every pattern
+//! version seen.
+//!
+//! ```
+//! use eddy_cep::{operator::pattern, Pattern};
+//! use eddy_datastream::WatermarkStrategy;
+//!
+//! let detected = eddy_datastream::example(|env| {
+//!     let events = env
+//!         .from_collection(vec![('k', 'a', 1), ('k', 'x', 2), ('k', 'b', 3)])
+//!         .assign_timestamps_and_watermarks(
+//!             WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e: &(char, char, i64)| e.2),
+//!         )
+//!         .key_by(|e: &(char, char, i64)| e.0);
+//!     let nfa = Pattern::begin("a").when(|e: &(char, char, i64)| e.1 == 'a')
+//!         .followed_by("b").when(|e: &(char, char, i64)| e.1 == 'b')
+//!         .compile()
+//!         .unwrap();
+//!     pattern(&events, nfa).select(|key, m| {
+//!         format!("{key}: {} then {}", m.get("a").unwrap()[0].2, m.get("b").unwrap()[0].2)
+//!     })
+//! });
+//! assert_eq!(detected, ["k: 1 then 3"]);
+//! ```
+
+mod dynamic;
+mod keyed;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use eddy_datastream::{DataStream, KeyedStream};
+use eddy_runtime::{Data, Key, Timestamp};
+
+use crate::nfa::{Match, Nfa};
+
+pub use dynamic::{dynamic_pattern, OnReplace, PatternUpdate};
+
+/// What the CEP operator emits, before it is split into streams.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum CepEvent<K, T> {
+    /// A complete match of the key.
+    Matched(K, Vec<(String, Vec<T>)>),
+    /// A partial match that expired at `timeout_ts`.
+    TimedOut(K, Timestamp, Vec<(String, Vec<T>)>),
+    /// A record that arrived at or before the watermark.
+    Late(T),
+}
+
+/// A pattern applied to a keyed stream; [`select`](Self::select) says what a match emits.
+pub struct PatternStream<T, K> {
+    events: DataStream<CepEvent<K, T>>,
+}
+
+/// Runs `nfa` per key of `input`, in event time (records must carry timestamps).
+pub fn pattern<T: Data + Sync, K: Key>(
+    input: &KeyedStream<T, K>,
+    nfa: Nfa<T>,
+) -> PatternStream<T, K> {
+    build(input, nfa, false)
+}
+
+/// Runs `nfa` per key of `input` in processing time: records in arrival order, stamped with
+/// the clock.
+pub fn pattern_in_processing_time<T: Data + Sync, K: Key>(
+    input: &KeyedStream<T, K>,
+    nfa: Nfa<T>,
+) -> PatternStream<T, K> {
+    build(input, nfa, true)
+}
+
+fn build<T: Data + Sync, K: Key>(
+    input: &KeyedStream<T, K>,
+    nfa: Nfa<T>,
+    processing_time: bool,
+) -> PatternStream<T, K> {
+    let nfa = Arc::new(nfa);
+    let key = input.key_selector();
+    let events = input.partitioned().transform("cep", move || {
+        Box::new(keyed::CepOperator::new(
+            nfa.clone(),
+            key.clone(),
+            processing_time,
+        ))
+    });
+    PatternStream { events }
+}
+
+impl<T: Data, K: Key> PatternStream<T, K> {
+    fn as_match(stages: Vec<(String, Vec<T>)>) -> Match<T> {
+        Match {
+            stages: stages
+                .into_iter()
+                .map(|(n, e)| (Arc::from(n.as_str()), e))
+                .collect(),
+        }
+    }
+
+    /// Emits `f(key, match)` for every match.
+    pub fn select<O: Data>(
+        &self,
+        f: impl Fn(&K, Match<T>) -> O + Send + Sync + Clone + 'static,
+    ) -> DataStream<O> {
+        self.events.flat_map(move |e: CepEvent<K, T>| match e {
+            CepEvent::Matched(key, stages) => Some(f(&key, Self::as_match(stages))),
+            _ => None,
+        })
+    }
+
+    /// Emits `f(key, timeout_ts, partial match)` for every partial match that timed out.
+    pub fn timeouts<O: Data>(
+        &self,
+        f: impl Fn(&K, Timestamp, Match<T>) -> O + Send + Sync + Clone + 'static,
+    ) -> DataStream<O> {
+        self.events.flat_map(move |e: CepEvent<K, T>| match e {
+            CepEvent::TimedOut(key, ts, stages) => Some(f(&key, ts, Self::as_match(stages))),
+            _ => None,
+        })
+    }
+
+    /// The records that arrived too late (at or before the watermark) to be matched.
+    pub fn late_data(&self) -> DataStream<T> {
+        self.events.flat_map(|e: CepEvent<K, T>| match e {
+            CepEvent::Late(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// Everything the pattern emits, tagged.
+    pub fn events(&self) -> DataStream<CepEvent<K, T>> {
+        self.events.clone()
+    }
+}
