@@ -36,6 +36,7 @@
 
 mod buffer;
 mod compile;
+mod due;
 mod condition;
 mod error;
 mod event_time;

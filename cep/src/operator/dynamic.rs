@@ -18,7 +18,8 @@
 //!         .assign_timestamps_and_watermarks(WatermarkStrategy::for_monotonous_timestamps()
 //!             .with_timestamp_assigner(|e: &DynEvent| e.0["ts"].as_i64().unwrap()))
 //!         .key_by(|_: &DynEvent| 0u8);
-//!     // From ts 4 on, "a then c" replaces "a then b".
+//!     // From ts 4 on, "a then c" replaces "a then b"; the a at 2, still waiting for a b,
+//!     // is dropped (with "finish" it would match the b at 5).
 //!     let update = PatternUpdate::from_json(&format!(
 //!         r#"{{"version": 1, "from_ts": 4, "partial_matches": "drop", "pattern": {}}}"#, a_then("c"))).unwrap();
 //!     let control = env.from_collection(vec![update]);
@@ -27,7 +28,7 @@
 //!         (ts("first"), ts("second"))
 //!     })
 //! });
-//! assert_eq!(found, [(0, 1), (4, 7)]);
+//! assert_eq!(found, [(0, 1), (4, 7), (6, 7)]);
 //! ```
 
 use std::sync::Arc;

@@ -1,8 +1,6 @@
 //! The keyed CEP operator: per-key NFA runs and event buffers in keyed value state, a queue
 //! of keys by due time, and the pattern versions in effect (one for a fixed pattern).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -17,6 +15,7 @@ use eddy_runtime::{
 
 use super::dynamic::OnReplace;
 use super::CepEvent;
+use crate::due::DueQueue;
 use crate::event_time::EventTimeBuffer;
 use crate::nfa::{Match, Nfa, NfaState, Output as NfaOutput};
 
@@ -61,30 +60,6 @@ impl<T> KeyState<T> {
     }
 }
 
-/// A key due at `at`; ordered by time, then by when it was queued (keys need no order).
-struct Due<K> {
-    at: Timestamp,
-    seq: u64,
-    key: K,
-}
-
-impl<K> PartialEq for Due<K> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl<K> Eq for Due<K> {}
-impl<K> PartialOrd for Due<K> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<K> Ord for Due<K> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
-}
-
 fn stages<T: Clone>(m: Match<T>) -> Vec<(String, Vec<T>)> {
     m.stages
         .into_iter()
@@ -123,10 +98,11 @@ fn retire<T: Clone>(
 fn advance_key<T: Clone>(
     versions: &[Version<T>],
     st: &mut KeyState<T>,
-    released: &mut Vec<(Timestamp, T)>,
+    scratch: &mut Scratch<T>,
     upto: Timestamp,
     out: &mut NfaOutput<T>,
 ) -> crate::Result<()> {
+    let Scratch { released, spare } = scratch;
     released.clear();
     st.buffer.release_into(upto, released);
     if released.is_empty() && st.runs.is_empty() {
@@ -143,14 +119,21 @@ fn advance_key<T: Clone>(
             }
         }
         let nfa = &versions[current as usize].nfa;
-        let at = match st.runs.iter().position(|(v, _)| *v == current) {
-            Some(at) => at,
+        match st.runs.iter().position(|(v, _)| *v == current) {
+            Some(at) => nfa.process_into(&mut st.runs[at].1, event, ts, out)?,
             None => {
-                st.runs.push((current, Box::new(nfa.new_state())));
-                st.runs.len() - 1
+                // Most events begin nothing: try them on a spare empty state, which is kept
+                // (and a new spare made) only when a partial match began.
+                let state = spare
+                    .entry(current)
+                    .or_insert_with(|| Box::new(nfa.new_state()));
+                nfa.process_into(state, event, ts, out)?;
+                if !state.is_empty() {
+                    let state = std::mem::replace(state, Box::new(nfa.new_state()));
+                    st.runs.push((current, state));
+                }
             }
-        };
-        nfa.process_into(&mut st.runs[at].1, event, ts, out)?;
+        }
         st.runs.retain(|(_, state)| !state.is_empty());
     }
     retire(versions, &mut st.runs, current_at(versions, upto), out)?;
@@ -163,6 +146,13 @@ fn advance_key<T: Clone>(
     Ok(())
 }
 
+/// Scratch space reused for every key run.
+struct Scratch<T> {
+    released: Vec<(Timestamp, T)>,
+    /// An empty NFA state per version, to try events on for keys without one.
+    spare: hashbrown::HashMap<u32, Box<NfaState<T>>>,
+}
+
 /// The keyed CEP operator.
 pub(crate) struct CepOperator<T, K> {
     /// Oldest first; `from` never decreases; the first starts at the beginning of time.
@@ -171,13 +161,11 @@ pub(crate) struct CepOperator<T, K> {
     processing_time: bool,
     state: Option<Box<dyn ValueState<K, KeyState<T>>>>,
     /// Keys to look at, earliest first: a key's live entry is the one its state names.
-    queue: BinaryHeap<Reverse<Due<K>>>,
-    queued: u64,
+    queue: DueQueue<K>,
     watermark: Timestamp,
     clock: Option<Arc<dyn Clock>>,
     pub(crate) name: String,
-    /// Scratch space reused for every key run.
-    released: Vec<(Timestamp, T)>,
+    scratch: Scratch<T>,
     produced: NfaOutput<T>,
     _types: PhantomData<fn() -> T>,
 }
@@ -198,12 +186,14 @@ impl<T: Data, K: Key> CepOperator<T, K> {
             key,
             processing_time,
             state: None,
-            queue: BinaryHeap::new(),
-            queued: 0,
+            queue: DueQueue::default(),
             watermark: Timestamp::MIN,
             clock: None,
             name: String::new(),
-            released: Vec::new(),
+            scratch: Scratch {
+                released: Vec::new(),
+                spare: hashbrown::HashMap::new(),
+            },
             produced: NfaOutput::default(),
             _types: PhantomData,
         }
@@ -239,13 +229,13 @@ impl<T: Data, K: Key> CepOperator<T, K> {
             return Err(Error::Internal("CEP operator used before open".into()));
         };
         let versions = &self.versions;
-        let (released, produced) = (&mut self.released, &mut self.produced);
+        let (scratch, produced) = (&mut self.scratch, &mut self.produced);
         let mut failure = None;
         let mut next = None;
         let mut empty = false;
         state.modify(key, &mut KeyState::new, &mut |st| {
             if at.is_none() || st.scheduled == at {
-                if let Err(e) = advance_key(versions, st, released, upto, produced) {
+                if let Err(e) = advance_key(versions, st, scratch, upto, produced) {
                     failure = Some(e);
                 }
                 next = st
@@ -285,12 +275,7 @@ impl<T: Data, K: Key> CepOperator<T, K> {
     }
 
     fn enqueue(&mut self, at: Timestamp, key: K) {
-        self.queued += 1;
-        self.queue.push(Reverse(Due {
-            at,
-            seq: self.queued,
-            key,
-        }));
+        self.queue.push(at, key);
     }
 
     /// Runs every key due by `upto`.
@@ -299,10 +284,8 @@ impl<T: Data, K: Key> CepOperator<T, K> {
         upto: Timestamp,
         out: &mut dyn Output<CepEvent<K, T>>,
     ) -> eddy_runtime::Result<()> {
-        while self.queue.peek().is_some_and(|Reverse(due)| due.at <= upto) {
-            if let Some(Reverse(due)) = self.queue.pop() {
-                self.run_key(&due.key, Some(due.at), upto, out)?;
-            }
+        while let Some(due) = self.queue.pop_due(upto) {
+            self.run_key(&due.key, Some(due.at), upto, out)?;
         }
         Ok(())
     }
@@ -334,7 +317,7 @@ impl<T: Data, K: Key> Operator<T, CepEvent<K, T>> for CepOperator<T, K> {
         let due: Vec<(&K, (Timestamp, u64))> = self
             .queue
             .iter()
-            .map(|Reverse(d)| (&d.key, (d.at, d.seq)))
+            .map(|d| (&d.key, (d.at, d.seq)))
             .collect();
         writer.keyed_entries(QUEUE, due.iter().map(|(k, order)| (*k, order)))?;
         writer.operator_state(WATERMARK, &self.watermark)
