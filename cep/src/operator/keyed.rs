@@ -1,5 +1,6 @@
-//! The keyed CEP operator: per-key NFA runs and event buffers in keyed value state, a queue
-//! of keys by due time, and the pattern versions in effect (one for a fixed pattern).
+//! The keyed CEP operator: per-key NFA runs in keyed value state (only for keys with a partial
+//! match), one queue of events waiting for the watermark and one of keys by deadline, and the
+//! pattern versions in effect (one for a fixed pattern).
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -16,11 +17,11 @@ use eddy_runtime::{
 use super::dynamic::OnReplace;
 use super::CepEvent;
 use crate::due::DueQueue;
-use crate::event_time::EventTimeBuffer;
 use crate::nfa::{Match, Nfa, NfaState, Output as NfaOutput};
 
 /// Names of the operator's checkpointed state besides the per-key state.
 const QUEUE: &str = "cep due keys";
+const EVENTS: &str = "cep buffered events";
 const WATERMARK: &str = "cep watermark";
 
 /// A pattern version: in effect for events from `from` on, until a newer version's `from`.
@@ -35,18 +36,15 @@ pub(crate) struct Version<T> {
 /// empty states removed. Almost always zero or one.
 type Runs<T> = SmallVec<[(u32, Box<NfaState<T>>); 1]>;
 
-/// The per-key state of the operator.
+/// The per-key state of the operator: present only while the key has a partial match.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(bound(
     serialize = "T: Serialize",
     deserialize = "T: serde::de::DeserializeOwned"
 ))]
 struct KeyState<T> {
-    /// Boxed states, absent while the key has no partial match: most keys' states stay
-    /// small, which keeps the table of all keys in cache.
     runs: Runs<T>,
-    buffer: EventTimeBuffer<T>,
-    /// When the key's live queue entry is due; older entries for the key are stale.
+    /// When the key's live deadline entry is due; older entries for the key are stale.
     scheduled: Option<Timestamp>,
 }
 
@@ -54,7 +52,6 @@ impl<T> KeyState<T> {
     fn new() -> Self {
         KeyState {
             runs: SmallVec::new(),
-            buffer: EventTimeBuffer::new(),
             scheduled: None,
         }
     }
@@ -93,64 +90,60 @@ fn retire<T: Clone>(
     Ok(())
 }
 
-/// Feeds the key's events released by `upto` to its runs (each event to the version in
-/// effect at its time, older versions only continuing), then advances every run to `upto`.
-fn advance_key<T: Clone>(
+/// Feeds one event at `ts` to the key's runs: to the version in effect at `ts`, which may
+/// begin partial matches, and to older versions, which only continue theirs. `spare` holds an
+/// empty state per version to try events on for keys without one.
+fn feed<T: Clone>(
     versions: &[Version<T>],
-    st: &mut KeyState<T>,
-    scratch: &mut Scratch<T>,
+    runs: &mut Runs<T>,
+    spare: &mut hashbrown::HashMap<u32, Box<NfaState<T>>>,
+    ts: Timestamp,
+    event: T,
+    out: &mut NfaOutput<T>,
+) -> crate::Result<()> {
+    let current = current_at(versions, ts);
+    if runs.len() > 1 || runs.first().is_some_and(|(v, _)| *v != current) {
+        retire(versions, runs, current, out)?;
+        for (v, state) in runs.iter_mut().filter(|(v, _)| *v != current) {
+            versions[*v as usize]
+                .nfa
+                .continue_into(state, event.clone(), ts, out)?;
+        }
+    }
+    let nfa = &versions[current as usize].nfa;
+    match runs.iter().position(|(v, _)| *v == current) {
+        Some(at) => nfa.process_into(&mut runs[at].1, event, ts, out)?,
+        None => {
+            // Most events begin nothing: the spare is kept (and replaced) only when one did.
+            let state = spare
+                .entry(current)
+                .or_insert_with(|| Box::new(nfa.new_state()));
+            nfa.process_into(state, event, ts, out)?;
+            if !state.is_empty() {
+                let state = std::mem::replace(state, Box::new(nfa.new_state()));
+                runs.push((current, state));
+            }
+        }
+    }
+    runs.retain(|(_, state)| !state.is_empty());
+    Ok(())
+}
+
+/// Advances the key's runs to `upto` (timeouts, ends of windows, dropped versions).
+fn advance<T: Clone>(
+    versions: &[Version<T>],
+    runs: &mut Runs<T>,
     upto: Timestamp,
     out: &mut NfaOutput<T>,
 ) -> crate::Result<()> {
-    let Scratch { released, spare } = scratch;
-    released.clear();
-    st.buffer.release_into(upto, released);
-    if released.is_empty() && st.runs.is_empty() {
-        return Ok(());
-    }
-    for (ts, event) in released.drain(..) {
-        let current = current_at(versions, ts);
-        if st.runs.len() > 1 || st.runs.first().is_some_and(|(v, _)| *v != current) {
-            retire(versions, &mut st.runs, current, out)?;
-            for (v, state) in st.runs.iter_mut().filter(|(v, _)| *v != current) {
-                versions[*v as usize]
-                    .nfa
-                    .continue_into(state, event.clone(), ts, out)?;
-            }
-        }
-        let nfa = &versions[current as usize].nfa;
-        match st.runs.iter().position(|(v, _)| *v == current) {
-            Some(at) => nfa.process_into(&mut st.runs[at].1, event, ts, out)?,
-            None => {
-                // Most events begin nothing: try them on a spare empty state, which is kept
-                // (and a new spare made) only when a partial match began.
-                let state = spare
-                    .entry(current)
-                    .or_insert_with(|| Box::new(nfa.new_state()));
-                nfa.process_into(state, event, ts, out)?;
-                if !state.is_empty() {
-                    let state = std::mem::replace(state, Box::new(nfa.new_state()));
-                    st.runs.push((current, state));
-                }
-            }
-        }
-        st.runs.retain(|(_, state)| !state.is_empty());
-    }
-    retire(versions, &mut st.runs, current_at(versions, upto), out)?;
-    for (v, state) in st.runs.iter_mut() {
+    retire(versions, runs, current_at(versions, upto), out)?;
+    for (v, state) in runs.iter_mut() {
         versions[*v as usize]
             .nfa
             .advance_time_into(state, upto, out)?;
     }
-    st.runs.retain(|(_, state)| !state.is_empty());
+    runs.retain(|(_, state)| !state.is_empty());
     Ok(())
-}
-
-/// Scratch space reused for every key run.
-struct Scratch<T> {
-    released: Vec<(Timestamp, T)>,
-    /// An empty NFA state per version, to try events on for keys without one.
-    spare: hashbrown::HashMap<u32, Box<NfaState<T>>>,
 }
 
 /// The keyed CEP operator.
@@ -160,12 +153,15 @@ pub(crate) struct CepOperator<T, K> {
     key: Arc<dyn Fn(&T) -> K + Send + Sync>,
     processing_time: bool,
     state: Option<Box<dyn ValueState<K, KeyState<T>>>>,
-    /// Keys to look at, earliest first: a key's live entry is the one its state names.
+    /// Events waiting for the watermark, by (timestamp, arrival).
+    events: DueQueue<(K, T)>,
+    /// Keys by deadline: a key's live entry is the one its state names.
     queue: DueQueue<K>,
     watermark: Timestamp,
     clock: Option<Arc<dyn Clock>>,
     pub(crate) name: String,
-    scratch: Scratch<T>,
+    /// An empty NFA state per version (see [`feed`]).
+    spare: hashbrown::HashMap<u32, Box<NfaState<T>>>,
     produced: NfaOutput<T>,
     _types: PhantomData<fn() -> T>,
 }
@@ -186,14 +182,12 @@ impl<T: Data, K: Key> CepOperator<T, K> {
             key,
             processing_time,
             state: None,
+            events: DueQueue::default(),
             queue: DueQueue::default(),
             watermark: Timestamp::MIN,
             clock: None,
             name: String::new(),
-            scratch: Scratch {
-                released: Vec::new(),
-                spare: hashbrown::HashMap::new(),
-            },
+            spare: hashbrown::HashMap::new(),
             produced: NfaOutput::default(),
             _types: PhantomData,
         }
@@ -214,52 +208,56 @@ impl<T: Data, K: Key> CepOperator<T, K> {
         now.max(self.versions.last().map_or(Timestamp::MIN, |v| v.from))
     }
 
-    /// Runs the key's records due by `upto` through its NFA runs, advances their time, emits
-    /// what they produced, and schedules the key's next look. Runs the key if `at` (the queue
-    /// entry that woke it) is still its live entry, or unconditionally when `at` is `None`
-    /// (processing time).
+    /// Runs `event` (at `ts`, or only the deadline entry `at` when there is no event) on the
+    /// key's NFA runs, advancing them to `upto` for a deadline; emits what they produced and
+    /// schedules the key's next deadline. A deadline entry that is no longer the key's live
+    /// one is skipped.
     fn run_key(
         &mut self,
         key: &K,
-        at: Option<Timestamp>,
-        upto: Timestamp,
+        input: KeyInput<T>,
         out: &mut dyn Output<CepEvent<K, T>>,
     ) -> eddy_runtime::Result<()> {
         let Some(state) = self.state.as_mut() else {
             return Err(Error::Internal("CEP operator used before open".into()));
         };
-        let versions = &self.versions;
-        let (scratch, produced) = (&mut self.scratch, &mut self.produced);
+        let (versions, spare, produced) = (&self.versions, &mut self.spare, &mut self.produced);
         let mut failure = None;
-        let mut next = None;
+        let mut schedule = None;
         let mut empty = false;
+        let mut input = Some(input);
         state.modify(key, &mut KeyState::new, &mut |st| {
-            if at.is_none() || st.scheduled == at {
-                if let Err(e) = advance_key(versions, st, scratch, upto, produced) {
-                    failure = Some(e);
+            let result = match input.take() {
+                Some(KeyInput::Event(ts, event)) => {
+                    feed(versions, &mut st.runs, spare, ts, event, produced)
                 }
-                next = st
-                    .buffer
-                    .next_timestamp()
-                    .into_iter()
-                    .chain(
-                        st.runs
-                            .iter()
-                            .filter_map(|(v, s)| versions[*v as usize].nfa.next_deadline(s)),
-                    )
-                    .min();
-                st.scheduled = next;
+                Some(KeyInput::Deadline { at, upto }) if st.scheduled == Some(at) => {
+                    st.scheduled = None;
+                    advance(versions, &mut st.runs, upto, produced)
+                }
+                _ => Ok(()),
+            };
+            if let Err(e) = result {
+                failure = Some(e);
             }
-            // A stale entry of a cleared key finds (and leaves) an empty state.
-            empty = st.buffer.is_empty() && st.runs.is_empty();
+            let next = st
+                .runs
+                .iter()
+                .filter_map(|(v, s)| versions[*v as usize].nfa.next_deadline(s))
+                .min();
+            if next.is_some() && next != st.scheduled {
+                st.scheduled = next;
+                schedule = next;
+            }
+            empty = st.runs.is_empty();
         })?;
         if let Some(e) = failure {
             return Err(self.error(e));
         }
         if empty {
             state.clear(key)?;
-        } else if let Some(next) = next {
-            self.enqueue(next, key.clone());
+        } else if let Some(at) = schedule {
+            self.queue.push(at, key.clone());
         }
         for m in self.produced.matches.drain(..) {
             out.collect(Record::new(CepEvent::Matched(key.clone(), stages(m))))?;
@@ -274,21 +272,30 @@ impl<T: Data, K: Key> CepOperator<T, K> {
         Ok(())
     }
 
-    fn enqueue(&mut self, at: Timestamp, key: K) {
-        self.queue.push(at, key);
-    }
-
-    /// Runs every key due by `upto`.
+    /// Feeds every event due by `upto` (in timestamp order, ties in arrival order), then
+    /// advances every key whose deadline is due by `upto`.
     fn run_due(
         &mut self,
         upto: Timestamp,
         out: &mut dyn Output<CepEvent<K, T>>,
     ) -> eddy_runtime::Result<()> {
+        while let Some(due) = self.events.pop_due(upto) {
+            let (key, event) = due.key;
+            self.run_key(&key, KeyInput::Event(due.at, event), out)?;
+        }
         while let Some(due) = self.queue.pop_due(upto) {
-            self.run_key(&due.key, Some(due.at), upto, out)?;
+            self.run_key(&due.key, KeyInput::Deadline { at: due.at, upto }, out)?;
         }
         Ok(())
     }
+}
+
+/// What wakes a key.
+enum KeyInput<T> {
+    /// An event at its timestamp.
+    Event(Timestamp, T),
+    /// The deadline entry `at`, with time now at `upto`.
+    Deadline { at: Timestamp, upto: Timestamp },
 }
 
 impl<T: Data, K: Key> Operator<T, CepEvent<K, T>> for CepOperator<T, K> {
@@ -296,12 +303,17 @@ impl<T: Data, K: Key> Operator<T, CepEvent<K, T>> for CepOperator<T, K> {
         self.name = ctx.name.to_string();
         self.clock = Some(ctx.clock.clone());
         self.state = Some(value_state(ctx.state, StateDescriptor::new("cep"))?);
-        // Partial matches and buffered events are in the keyed state above; the queue of keys
-        // waiting for the watermark, and the watermark itself, are restored here.
+        // Partial matches are in the keyed state above; the events waiting for the
+        // watermark, the keys' deadlines and the watermark itself are restored here.
+        let mut events: Vec<(K, (Timestamp, u64, T))> = ctx.restored().keyed_entries(EVENTS)?;
+        events.sort_by_key(|(_, (at, seq, _))| (*at, *seq));
+        for (key, (at, _, event)) in events {
+            self.events.push(at, (key, event));
+        }
         let mut due: Vec<(K, (Timestamp, u64))> = ctx.restored().keyed_entries(QUEUE)?;
         due.sort_by_key(|(_, order)| *order);
         for (key, (at, _)) in due {
-            self.enqueue(at, key);
+            self.queue.push(at, key);
         }
         if let Some(watermark) = ctx.restored_own::<Timestamp>(WATERMARK)? {
             self.watermark = watermark;
@@ -314,6 +326,12 @@ impl<T: Data, K: Key> Operator<T, CepEvent<K, T>> for CepOperator<T, K> {
         _: &eddy_runtime::CheckpointBarrier,
         writer: &mut eddy_runtime::checkpoint::SnapshotWriter,
     ) -> eddy_runtime::Result<()> {
+        let events: Vec<(&K, (Timestamp, u64, &T))> = self
+            .events
+            .iter()
+            .map(|d| (&d.key.0, (d.at, d.seq, &d.key.1)))
+            .collect();
+        writer.keyed_entries(EVENTS, events.iter().map(|(k, entry)| (*k, entry)))?;
         let due: Vec<(&K, (Timestamp, u64))> = self
             .queue
             .iter()
@@ -329,48 +347,24 @@ impl<T: Data, K: Key> Operator<T, CepEvent<K, T>> for CepOperator<T, K> {
         out: &mut dyn Output<CepEvent<K, T>>,
     ) -> eddy_runtime::Result<()> {
         let key = (self.key)(&record.value);
-        let timestamp = if self.processing_time {
-            self.clock.as_ref().map_or(0, |c| c.now_millis())
-        } else {
-            match record.timestamp {
-                Some(ts) => ts,
-                None => {
-                    return Err(Error::user(
-                        &self.name,
-                        "record without a timestamp: assign timestamps and watermarks before an event-time pattern",
-                    ))
-                }
-            }
+        if self.processing_time {
+            let now = self.clock.as_ref().map_or(0, |c| c.now_millis());
+            return self.run_key(&key, KeyInput::Event(now, record.value), out);
+        }
+        let Some(timestamp) = record.timestamp else {
+            return Err(Error::user(
+                &self.name,
+                "record without a timestamp: assign timestamps and watermarks before an event-time pattern",
+            ));
         };
-        if !self.processing_time && timestamp <= self.watermark {
+        if timestamp <= self.watermark {
             return out.collect(Record::with_timestamp(
                 CepEvent::Late(record.value),
                 timestamp,
             ));
         }
-        let Some(state) = self.state.as_mut() else {
-            return Err(Error::Internal("CEP operator used before open".into()));
-        };
-        let mut event = Some(record.value);
-        let mut reschedule = false;
-        state.modify(&key, &mut KeyState::new, &mut |st| {
-            if let Some(event) = event.take() {
-                // Not late (checked above), so the buffer accepts it.
-                let _ = st.buffer.push(event, timestamp);
-            }
-            if st.scheduled.is_none_or(|at| timestamp < at) {
-                st.scheduled = Some(timestamp);
-                reschedule = true;
-            }
-        })?;
-        if self.processing_time {
-            self.run_key(&key, None, timestamp, out)
-        } else {
-            if reschedule {
-                self.enqueue(timestamp, key);
-            }
-            Ok(())
-        }
+        self.events.push(timestamp, (key, record.value));
+        Ok(())
     }
 
     fn process_watermark(
