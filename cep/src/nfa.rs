@@ -144,6 +144,25 @@ pub struct Match<E> {
     pub stages: Vec<(Arc<str>, Vec<E>)>,
 }
 
+/// A match travels (between tasks, into checkpoints) as a list of (stage name, events).
+impl<E: Serialize> Serialize for Match<E> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.stages.iter().map(|(name, events)| (&**name, events)))
+    }
+}
+
+impl<'de, E: Deserialize<'de>> Deserialize<'de> for Match<E> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let stages = Vec::<(String, Vec<E>)>::deserialize(deserializer)?;
+        Ok(Match {
+            stages: stages
+                .into_iter()
+                .map(|(name, events)| (Arc::from(name), events))
+                .collect(),
+        })
+    }
+}
+
 impl<E> Match<E> {
     /// The events of `stage`, if it took any.
     pub fn get(&self, stage: &str) -> Option<&[E]> {

@@ -17,7 +17,7 @@ use eddy_runtime::{
 use super::dynamic::OnReplace;
 use super::CepEvent;
 use crate::due::DueQueue;
-use crate::nfa::{Match, Nfa, NfaState, Output as NfaOutput};
+use crate::nfa::{Nfa, NfaState, Output as NfaOutput};
 
 /// Names of the operator's checkpointed state besides the per-key state.
 const QUEUE: &str = "cep due keys";
@@ -55,13 +55,6 @@ impl<T> KeyState<T> {
             scheduled: None,
         }
     }
-}
-
-fn stages<T: Clone>(m: Match<T>) -> Vec<(String, Vec<T>)> {
-    m.stages
-        .into_iter()
-        .map(|(name, events)| (name.to_string(), events))
-        .collect()
 }
 
 /// The index of the version in effect at `ts`.
@@ -260,13 +253,13 @@ impl<T: Data, K: Key> CepOperator<T, K> {
             self.queue.push(at, key.clone());
         }
         for m in self.produced.matches.drain(..) {
-            out.collect(Record::new(CepEvent::Matched(key.clone(), stages(m))))?;
+            out.collect(Record::new(CepEvent::Matched(key.clone(), m)))?;
         }
         for t in self.produced.timeouts.drain(..) {
             out.collect(Record::new(CepEvent::TimedOut(
                 key.clone(),
                 t.timeout_ts,
-                stages(t.partial),
+                t.partial,
             )))?;
         }
         Ok(())

@@ -71,11 +71,15 @@ pub use dynamic::{dynamic_pattern, OnReplace, PatternUpdate};
 
 /// What the CEP operator emits, before it is split into streams.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "K: Serialize, T: Serialize",
+    deserialize = "K: serde::de::DeserializeOwned, T: serde::de::DeserializeOwned"
+))]
 pub enum CepEvent<K, T> {
     /// A complete match of the key.
-    Matched(K, Vec<(String, Vec<T>)>),
+    Matched(K, Match<T>),
     /// A partial match that expired at `timeout_ts`.
-    TimedOut(K, Timestamp, Vec<(String, Vec<T>)>),
+    TimedOut(K, Timestamp, Match<T>),
     /// A record that arrived at or before the watermark.
     Late(T),
 }
@@ -120,22 +124,13 @@ fn build<T: Data + Sync, K: Key>(
 }
 
 impl<T: Data, K: Key> PatternStream<T, K> {
-    fn as_match(stages: Vec<(String, Vec<T>)>) -> Match<T> {
-        Match {
-            stages: stages
-                .into_iter()
-                .map(|(n, e)| (Arc::from(n.as_str()), e))
-                .collect(),
-        }
-    }
-
     /// Emits `f(key, match)` for every match.
     pub fn select<O: Data>(
         &self,
         f: impl Fn(&K, Match<T>) -> O + Send + Sync + Clone + 'static,
     ) -> DataStream<O> {
         self.events.flat_map(move |e: CepEvent<K, T>| match e {
-            CepEvent::Matched(key, stages) => Some(f(&key, Self::as_match(stages))),
+            CepEvent::Matched(key, m) => Some(f(&key, m)),
             _ => None,
         })
     }
@@ -146,7 +141,7 @@ impl<T: Data, K: Key> PatternStream<T, K> {
         f: impl Fn(&K, Timestamp, Match<T>) -> O + Send + Sync + Clone + 'static,
     ) -> DataStream<O> {
         self.events.flat_map(move |e: CepEvent<K, T>| match e {
-            CepEvent::TimedOut(key, ts, stages) => Some(f(&key, ts, Self::as_match(stages))),
+            CepEvent::TimedOut(key, ts, m) => Some(f(&key, ts, m)),
             _ => None,
         })
     }
