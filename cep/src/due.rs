@@ -89,10 +89,8 @@ impl<K> DueQueue<K> {
 
     /// Pops the earliest entry if it is due by `upto`.
     pub(crate) fn pop_due(&mut self, upto: i64) -> Option<Due<K>> {
-        let mut best: Option<(usize, (i64, u64))> = self
-            .heap
-            .peek()
-            .map(|Reverse(d)| (usize::MAX, d.order()));
+        let mut best: Option<(usize, (i64, u64))> =
+            self.heap.peek().map(|Reverse(d)| (usize::MAX, d.order()));
         for (i, lane) in self.lanes.iter().enumerate() {
             if let Some(front) = lane.front() {
                 if best.is_none_or(|(_, o)| front.order() < o) {

@@ -776,9 +776,15 @@ mod tests {
         let event = DynEvent::from_json(r#"{"t": "a", "n": 1.5, "tags": [1, {"x": null}]}"#)
             .expect("an object");
         let bytes = bincode::serialize(&event).expect("serializes");
-        assert_eq!(bincode::deserialize::<DynEvent>(&bytes).expect("reads"), event);
+        assert_eq!(
+            bincode::deserialize::<DynEvent>(&bytes).expect("reads"),
+            event
+        );
         let text = serde_json::to_string(&event).expect("serializes");
         assert!(text.starts_with('{'), "{text}");
-        assert_eq!(serde_json::from_str::<DynEvent>(&text).expect("reads"), event);
+        assert_eq!(
+            serde_json::from_str::<DynEvent>(&text).expect("reads"),
+            event
+        );
     }
 }

@@ -146,13 +146,18 @@ pub struct Match<E> {
 
 /// A match travels (between tasks, into checkpoints) as a list of (stage name, events).
 impl<E: Serialize> Serialize for Match<E> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         serializer.collect_seq(self.stages.iter().map(|(name, events)| (&**name, events)))
     }
 }
 
 impl<'de, E: Deserialize<'de>> Deserialize<'de> for Match<E> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
         let stages = Vec::<(String, Vec<E>)>::deserialize(deserializer)?;
         Ok(Match {
             stages: stages
@@ -624,7 +629,12 @@ impl<E: Clone> Nfa<E> {
     ///
     /// # Errors
     /// As [`Self::process`].
-    pub fn abandon_into(&self, state: &mut NfaState<E>, ts: i64, out: &mut Output<E>) -> Result<()> {
+    pub fn abandon_into(
+        &self,
+        state: &mut NfaState<E>,
+        ts: i64,
+        out: &mut Output<E>,
+    ) -> Result<()> {
         self.advance_time_into(state, ts, out)?;
         for pm in std::mem::take(&mut state.pms) {
             state.buf.release(pm.buf);

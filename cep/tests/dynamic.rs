@@ -23,10 +23,8 @@ use serde_json::json;
 type Raw = (u64, i64, char, u64);
 
 fn dyn_event(e: &Raw) -> DynEvent {
-    DynEvent::from_json(
-        &json!({"k": e.0, "ts": e.1, "t": e.2.to_string(), "id": e.3}).to_string(),
-    )
-    .unwrap()
+    DynEvent::from_json(&json!({"k": e.0, "ts": e.1, "t": e.2.to_string(), "id": e.3}).to_string())
+        .unwrap()
 }
 
 fn id(e: &DynEvent) -> u64 {
@@ -110,7 +108,11 @@ fn reference(events: &[Raw], old: u8, new: u8, switch: i64, on_replace: OnReplac
             if on_replace == OnReplace::Drop && e.1 >= switch {
                 break;
             }
-            lines_of(key, old_nfa.process(&mut st, dyn_event(e), e.1).unwrap(), &mut lines);
+            lines_of(
+                key,
+                old_nfa.process(&mut st, dyn_event(e), e.1).unwrap(),
+                &mut lines,
+            );
         }
         let end = match on_replace {
             OnReplace::Drop => switch,
@@ -119,9 +121,17 @@ fn reference(events: &[Raw], old: u8, new: u8, switch: i64, on_replace: OnReplac
         lines_of(key, old_nfa.advance_time(&mut st, end).unwrap(), &mut lines);
         let mut st = new_nfa.new_state();
         for e in list.iter().filter(|e| e.1 >= switch) {
-            lines_of(key, new_nfa.process(&mut st, dyn_event(e), e.1).unwrap(), &mut lines);
+            lines_of(
+                key,
+                new_nfa.process(&mut st, dyn_event(e), e.1).unwrap(),
+                &mut lines,
+            );
         }
-        lines_of(key, new_nfa.advance_time(&mut st, i64::MAX).unwrap(), &mut lines);
+        lines_of(
+            key,
+            new_nfa.advance_time(&mut st, i64::MAX).unwrap(),
+            &mut lines,
+        );
     }
     lines.sort();
     lines
@@ -234,11 +244,17 @@ fn the_update_json_form_is_checked() {
         pattern_json(1, None)
     ))
     .unwrap();
-    assert_eq!((default.from_ts, default.partial_matches), (None, OnReplace::Finish));
+    assert_eq!(
+        (default.from_ts, default.partial_matches),
+        (None, OnReplace::Finish)
+    );
     for bad in [
         r#"{"version": 1}"#.to_string(),
         r#"{"version": 1, "pattern": {"stages": []}}"#.to_string(),
-        format!(r#"{{"version": 1, "pattern": {}, "when": 3}}"#, pattern_json(0, None)),
+        format!(
+            r#"{{"version": 1, "pattern": {}, "when": 3}}"#,
+            pattern_json(0, None)
+        ),
         r#"{"version": 1, "pattern": {"stages": [{"name": "a"}]}, "partial_matches": "keep"}"#
             .to_string(),
     ] {

@@ -70,7 +70,10 @@ fn partial_matches_and_stored_events_stay_bounded_by_the_window() {
         let part = usize::from(i >= EVENTS / 2);
         peaks[part] = peaks[part].max(live);
     }
-    assert!(matches > 100_000 && timeouts > 1_000, "{matches} {timeouts}");
+    assert!(
+        matches > 100_000 && timeouts > 1_000,
+        "{matches} {timeouts}"
+    );
     // Steady state: the second half of the input needs no more memory than the first did,
     // give or take the input's own variation.
     assert!(

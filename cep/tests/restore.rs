@@ -55,10 +55,16 @@ fn expected(records: u64, keys: u64) -> Vec<String> {
     let mut states = HashMap::new();
     let mut lines = Vec::new();
     let mut emit = |key: u64, out: eddy_cep::Output<Event>| {
-        lines.extend(out.matches.iter().map(|m| format!("match {}", describe(key, m))));
-        lines.extend(out.timeouts.iter().map(|t| {
-            format!("timeout {} at {}", describe(key, &t.partial), t.timeout_ts)
-        }));
+        lines.extend(
+            out.matches
+                .iter()
+                .map(|m| format!("match {}", describe(key, m))),
+        );
+        lines.extend(
+            out.timeouts
+                .iter()
+                .map(|t| format!("timeout {} at {}", describe(key, &t.partial), t.timeout_ts)),
+        );
     };
     for i in 0..records {
         let e = event(i, keys);
@@ -100,8 +106,7 @@ fn build_job(
         .key_by(|e: &Event| e.0);
     let found = pattern(&keyed, nfa());
     let matches: DataStream<String> = found.select(|k, m| format!("match {}", describe(*k, &m)));
-    let timeouts =
-        found.timeouts(|k, ts, m| format!("timeout {} at {ts}", describe(*k, &m)));
+    let timeouts = found.timeouts(|k, ts, m| format!("timeout {} at {ts}", describe(*k, &m)));
     matches.union(&[timeouts]).write_as_text(output);
 }
 
@@ -160,7 +165,14 @@ fn a_savepoint_with_partial_matches_restores_at_another_parallelism() {
     let env = StreamExecutionEnvironment::new();
     env.set_parallelism(2).set_savepoint_at_end(&savepoints);
     let first = dir.path().join("first.txt");
-    build_job(&env, records, keys, None, Arc::new(AtomicBool::new(false)), &first);
+    build_job(
+        &env,
+        records,
+        keys,
+        None,
+        Arc::new(AtomicBool::new(false)),
+        &first,
+    );
     let savepoint = env.execute("cep savepoint").unwrap().savepoint.unwrap();
 
     // Second run at parallelism 3: the source is at its end; the pattern finishes from the
@@ -168,7 +180,14 @@ fn a_savepoint_with_partial_matches_restores_at_another_parallelism() {
     let env = StreamExecutionEnvironment::new();
     env.set_parallelism(3).restore_from(&savepoint);
     let second = dir.path().join("second.txt");
-    build_job(&env, records, keys, None, Arc::new(AtomicBool::new(false)), &second);
+    build_job(
+        &env,
+        records,
+        keys,
+        None,
+        Arc::new(AtomicBool::new(false)),
+        &second,
+    );
     let result = env.execute("cep savepoint").unwrap();
     assert_eq!(result.restored_from.as_deref(), Some(savepoint.as_path()));
     // The first run wrote everything (it finished after its savepoint). The second one
@@ -181,7 +200,10 @@ fn a_savepoint_with_partial_matches_restores_at_another_parallelism() {
     let last_ts = records as i64 - 1;
     let late_timeouts: Vec<&String> = want
         .iter()
-        .filter(|l| l.starts_with("timeout") && l.rsplit(' ').next().unwrap().parse::<i64>().unwrap() > last_ts)
+        .filter(|l| {
+            l.starts_with("timeout")
+                && l.rsplit(' ').next().unwrap().parse::<i64>().unwrap() > last_ts
+        })
         .collect();
     assert!(!late_timeouts.is_empty());
     for line in late_timeouts {

@@ -47,9 +47,9 @@ fn main() {
             .when(|e: &(u64, bool, i64)| !e.1)
             .one_or_more()
     }
-        .within_ms(10_000)
-        .compile()
-        .expect("valid pattern");
+    .within_ms(10_000)
+    .compile()
+    .expect("valid pattern");
     // Count the matches as they pass, keeping none (the pathological pattern has millions).
     let matched = Arc::new(AtomicU64::new(0));
     let counter = matched.clone();

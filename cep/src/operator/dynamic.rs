@@ -170,19 +170,17 @@ pub fn dynamic_pattern<T: Data + Sync + FieldAccess, K: Key>(
     let key = input.key_selector();
     let events = input.partitioned().map(Either::<T, PatternUpdate>::Left);
     let updates = control.map(Either::<T, PatternUpdate>::Right).broadcast();
-    let events = events
-        .union(&[updates])
-        .transform("cep", move || {
-            Box::new(DynamicCep {
-                cep: CepOperator::new(nfa.clone(), key.clone(), false),
-                saved: vec![Saved {
-                    id: 0,
-                    from: Timestamp::MIN,
-                    on_replace: OnReplace::Finish,
-                    pattern: initial.clone(),
-                }],
-            })
-        });
+    let events = events.union(&[updates]).transform("cep", move || {
+        Box::new(DynamicCep {
+            cep: CepOperator::new(nfa.clone(), key.clone(), false),
+            saved: vec![Saved {
+                id: 0,
+                from: Timestamp::MIN,
+                on_replace: OnReplace::Finish,
+                pattern: initial.clone(),
+            }],
+        })
+    });
     Ok(PatternStream { events })
 }
 

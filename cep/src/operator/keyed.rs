@@ -325,11 +325,8 @@ impl<T: Data, K: Key> Operator<T, CepEvent<K, T>> for CepOperator<T, K> {
             .map(|d| (&d.key.0, (d.at, d.seq, &d.key.1)))
             .collect();
         writer.keyed_entries(EVENTS, events.iter().map(|(k, entry)| (*k, entry)))?;
-        let due: Vec<(&K, (Timestamp, u64))> = self
-            .queue
-            .iter()
-            .map(|d| (&d.key, (d.at, d.seq)))
-            .collect();
+        let due: Vec<(&K, (Timestamp, u64))> =
+            self.queue.iter().map(|d| (&d.key, (d.at, d.seq))).collect();
         writer.keyed_entries(QUEUE, due.iter().map(|(k, order)| (*k, order)))?;
         writer.operator_state(WATERMARK, &self.watermark)
     }

@@ -3,14 +3,17 @@
 //! a JSON pattern that a control stream replaces while the job runs.
 //!
 //! ## Algorithm
-//! Per key, the NFA state and an [`EventTimeBuffer`](crate::EventTimeBuffer) live together in
-//! keyed value state (so checkpoints hold them). In event time a record waits in the buffer
-//! until the watermark passes it; then the key's records are fed to the NFA in timestamp order
-//! (equal timestamps in arrival order), and time is advanced to the watermark, which prunes and
-//! times out partial matches. A key is looked at again only when something is due for it: its
-//! earliest buffered record or the NFA's next deadline, kept in one queue of keys by due time
-//! (checkpointed with the watermark). Records at or before the watermark on arrival are late.
-//! In processing time records are fed at once, stamped with the clock.
+//! In event time a record waits in one queue per subtask, ordered by (timestamp, arrival),
+//! until the watermark passes it; then the records due are fed to their keys' NFA states in
+//! that order (so per key in timestamp order, equal timestamps in arrival order). A key's NFA
+//! state lives in keyed value state only while it holds a partial match (a record that begins
+//! nothing is tried on a spare empty state and leaves no trace), so checkpoints hold it and
+//! the table stays as small as the set of keys with partial matches. Time reaches a key's
+//! partial matches (timeouts, `within` pruning, pending `not_followed_by`) through a second
+//! queue of keys by their next deadline. Both queues and the watermark are checkpointed: the
+//! waiting records as keyed entries, so a restore at another parallelism finds them. Records
+//! at or before the watermark on arrival are late. In processing time records are fed at once,
+//! stamped with the clock.
 //!
 //! ## Replacing the pattern (dynamic patterns)
 //! [`dynamic_pattern`] broadcasts a control stream of [`PatternUpdate`]s (a version number, a
@@ -29,9 +32,10 @@
 //! two-input operator: give it timestamps, idleness, or let it end.
 //!
 //! ## Memory
-//! Per key: the buffered records and the shared buffer of partial matches, which `within`
-//! bounds; per subtask, the due-key queue (at most one live entry per key) and every pattern
-//! version seen.
+//! The records ahead of the watermark (the watermark strategy's out-of-orderness times the
+//! input rate), and per key with a partial match its shared buffer, which `within` bounds
+//! (`tests/memory_bound.rs` checks the bound on a pathological pattern); per subtask, the
+//! deadline queue (at most one live entry per key) and every pattern version seen.
 //!
 //! ```
 //! use eddy_cep::{operator::pattern, Pattern};

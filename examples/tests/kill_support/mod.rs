@@ -116,4 +116,3 @@ pub fn run_with_kills(
     );
     restorable
 }
-
