@@ -55,9 +55,35 @@ pub trait FieldAccess {
 }
 
 /// A dynamic event: a map of field name to JSON value.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
+///
+/// It serializes as that JSON object in human-readable formats and as its JSON text in
+/// binary ones (checkpoints, channels between processes), which cannot hold an untyped value.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynEvent(pub Map<String, Value>);
+
+impl Serialize for DynEvent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            self.0.serialize(serializer)
+        } else {
+            let text = serde_json::to_string(&self.0).map_err(serde::ser::Error::custom)?;
+            serializer.serialize_str(&text)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DynEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            Map::deserialize(deserializer).map(DynEvent)
+        } else {
+            let text = String::deserialize(deserializer)?;
+            serde_json::from_str(&text)
+                .map(DynEvent)
+                .map_err(serde::de::Error::custom)
+        }
+    }
+}
 
 impl DynEvent {
     /// Parses one JSON object.
@@ -737,4 +763,28 @@ impl PatternJson {
 pub fn parse<E: FieldAccess + 'static>(text: &str) -> Result<Pattern<E>> {
     let doc: PatternJson = serde_json::from_str(text).map_err(|e| CepError::Json(e.to_string()))?;
     doc.to_pattern()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a `DynEvent` in keyed state failed every restore, because bincode (the
+    /// checkpoint format) cannot read an untyped JSON value back.
+    #[test]
+    fn a_dyn_event_round_trips_through_a_binary_format_and_stays_an_object_in_json() {
+        let event = DynEvent::from_json(r#"{"t": "a", "n": 1.5, "tags": [1, {"x": null}]}"#)
+            .expect("an object");
+        let bytes = bincode::serialize(&event).expect("serializes");
+        assert_eq!(
+            bincode::deserialize::<DynEvent>(&bytes).expect("reads"),
+            event
+        );
+        let text = serde_json::to_string(&event).expect("serializes");
+        assert!(text.starts_with('{'), "{text}");
+        assert_eq!(
+            serde_json::from_str::<DynEvent>(&text).expect("reads"),
+            event
+        );
+    }
 }

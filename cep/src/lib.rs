@@ -30,13 +30,16 @@
 //! - [`nfa`]: the automaton, the per-key state and the step; the semantics in its doc.
 //! - `buffer`: the shared buffer of partial matches ([`SharedBuffer`]).
 //! - `event_time`: out-of-order input to timestamp order ([`EventTimeBuffer`]).
-//! - [`operator`]: a pattern over a keyed DataStream ([`operator::pattern`]).
+//! - [`operator`]: a pattern over a keyed DataStream ([`operator::pattern`]), and a JSON
+//!   pattern replaced at run time by a control stream ([`operator::dynamic_pattern`]).
+//! - `due`: the time-ordered queue of events and keys the keyed operators wait on.
 //! - [`sql`]: the MATCH_RECOGNIZE text form: parser, row pattern matcher (Trino's semantics)
 //!   and its keyed operator ([`sql::operator::match_recognize`]).
 
 mod buffer;
 mod compile;
 mod condition;
+mod due;
 mod error;
 mod event_time;
 pub mod json;

@@ -144,6 +144,30 @@ pub struct Match<E> {
     pub stages: Vec<(Arc<str>, Vec<E>)>,
 }
 
+/// A match travels (between tasks, into checkpoints) as a list of (stage name, events).
+impl<E: Serialize> Serialize for Match<E> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.stages.iter().map(|(name, events)| (&**name, events)))
+    }
+}
+
+impl<'de, E: Deserialize<'de>> Deserialize<'de> for Match<E> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let stages = Vec::<(String, Vec<E>)>::deserialize(deserializer)?;
+        Ok(Match {
+            stages: stages
+                .into_iter()
+                .map(|(name, events)| (Arc::from(name), events))
+                .collect(),
+        })
+    }
+}
+
 impl<E> Match<E> {
     /// The events of `stage`, if it took any.
     pub fn get(&self, stage: &str) -> Option<&[E]> {
@@ -267,6 +291,32 @@ impl<E: Clone> Nfa<E> {
         ts: i64,
         out: &mut Output<E>,
     ) -> Result<()> {
+        self.step_event(state, event, ts, true, out)
+    }
+
+    /// Like [`Self::process_into`], but `event` starts no new partial match: the partial
+    /// matches already in `state` go on (a pattern being replaced finishes what it started).
+    ///
+    /// # Errors
+    /// As [`Self::process`].
+    pub fn continue_into(
+        &self,
+        state: &mut NfaState<E>,
+        event: E,
+        ts: i64,
+        out: &mut Output<E>,
+    ) -> Result<()> {
+        self.step_event(state, event, ts, false, out)
+    }
+
+    fn step_event(
+        &self,
+        state: &mut NfaState<E>,
+        event: E,
+        ts: i64,
+        starts: bool,
+        out: &mut Output<E>,
+    ) -> Result<()> {
         self.advance_time_into(state, ts, out)?;
         let seq = state.next_seq;
         state.next_seq += 1;
@@ -280,7 +330,8 @@ impl<E: Clone> Nfa<E> {
             state.buf.release(pm.buf);
         }
         // the start state: every event may begin a match
-        for c in &self.start {
+        let start: &[Cand] = if starts { &self.start } else { &[] };
+        for c in start {
             let node = &self.nodes[c.target as usize];
             let ctx = Context {
                 buf: &state.buf,
@@ -567,12 +618,28 @@ impl<E: Clone> Nfa<E> {
     /// As [`Self::process`].
     pub fn finish(&self, state: &mut NfaState<E>) -> Result<Output<E>> {
         let mut out = Output::default();
-        self.advance_time_into(state, i64::MAX, &mut out)?;
+        self.abandon_into(state, i64::MAX, &mut out)?;
+        Ok(out)
+    }
+
+    /// Advances time to `ts`, then drops every partial match still alive (without reporting
+    /// it as timed out) and releases the matches held by the skip strategy: what a replaced
+    /// pattern's state gives when its partial matches are dropped at `ts`. Leaves `state`
+    /// empty.
+    ///
+    /// # Errors
+    /// As [`Self::process`].
+    pub fn abandon_into(
+        &self,
+        state: &mut NfaState<E>,
+        ts: i64,
+        out: &mut Output<E>,
+    ) -> Result<()> {
+        self.advance_time_into(state, ts, out)?;
         for pm in std::mem::take(&mut state.pms) {
             state.buf.release(pm.buf);
         }
-        self.flush(state, &mut out)?;
-        Ok(out)
+        self.flush(state, out)
     }
 
     fn extract(&self, buf: &SharedBuffer<E>, n: u32) -> Match<E> {

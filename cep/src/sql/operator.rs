@@ -40,8 +40,6 @@
 //! assert_eq!(out, ["k: 3"]);
 //! ```
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use hashbrown::HashMap;
@@ -54,6 +52,7 @@ use eddy_runtime::{
 };
 
 use super::{MatchRecognize, MatchRow, Matcher, Partition, Scalar};
+use crate::due::DueQueue;
 use crate::event_time::EventTimeBuffer;
 
 /// Writes a record's values for [`MatchRecognize::columns`], in order, into the vector.
@@ -133,7 +132,7 @@ impl<T: Data + Sync, K: Key> MatchRecognizeBuilder<T, K> {
                 describe: describe.clone(),
                 end_partitions,
                 state: None,
-                queue: BinaryHeap::new(),
+                queue: DueQueue::default(),
                 queued: 0,
                 live: HashMap::new(),
                 watermark: Timestamp::MIN,
@@ -146,30 +145,6 @@ impl<T: Data + Sync, K: Key> MatchRecognizeBuilder<T, K> {
     }
 }
 
-/// A key due at `at`; ordered by time, then by when it was queued (keys need no order).
-struct Due<K> {
-    at: Timestamp,
-    seq: u64,
-    key: K,
-}
-
-impl<K> PartialEq for Due<K> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl<K> Eq for Due<K> {}
-impl<K> PartialOrd for Due<K> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<K> Ord for Due<K> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
-}
-
 /// The keyed operator.
 struct MatchRecognizeOperator<T, K> {
     matcher: Matcher,
@@ -178,8 +153,9 @@ struct MatchRecognizeOperator<T, K> {
     describe: Option<RowDescriber<T>>,
     end_partitions: bool,
     state: Option<Box<dyn ValueState<K, KeyState<T>>>>,
-    /// (due, sequence, key), earliest first; a key's live entry is the one its state names.
-    queue: BinaryHeap<Reverse<Due<K>>>,
+    /// Keys by due time; a key's live entry is the one its state names.
+    queue: DueQueue<K>,
+    /// Keys seen, to number new ones in `live`.
     queued: u64,
     /// Keys with state and when each was first seen (the final watermark ends each of
     /// them, in that order, so output is deterministic).
@@ -263,12 +239,7 @@ impl<T: Data, K: Key> MatchRecognizeOperator<T, K> {
             state.clear(key)?;
             self.live.remove(key);
         } else if let Some(at) = next {
-            self.queued += 1;
-            self.queue.push(Reverse(Due {
-                at,
-                seq: self.queued,
-                key: key.clone(),
-            }));
+            self.queue.push(at, key.clone());
         }
         for row in self.produced.drain(..) {
             out.collect(Record::new((key.clone(), row)))?;
@@ -327,11 +298,7 @@ impl<T: Data, K: Key> Operator<T, (K, MatchRow<T>)> for MatchRecognizeOperator<T
         )?;
         if reschedule {
             self.queued += 1;
-            self.queue.push(Reverse(Due {
-                at: ts,
-                seq: self.queued,
-                key: key.clone(),
-            }));
+            self.queue.push(ts, key.clone());
         }
         if !self.live.contains_key(&key) {
             let seen = self.live.len() as u64 + self.queued;
@@ -346,14 +313,8 @@ impl<T: Data, K: Key> Operator<T, (K, MatchRow<T>)> for MatchRecognizeOperator<T
         out: &mut dyn Output<(K, MatchRow<T>)>,
     ) -> eddy_runtime::Result<()> {
         self.watermark = self.watermark.max(watermark.0);
-        while self
-            .queue
-            .peek()
-            .is_some_and(|Reverse(due)| due.at <= self.watermark)
-        {
-            if let Some(Reverse(due)) = self.queue.pop() {
-                self.run_key(&due.key, Some(due.at), false, out)?;
-            }
+        while let Some(due) = self.queue.pop_due(self.watermark) {
+            self.run_key(&due.key, Some(due.at), false, out)?;
         }
         if watermark == Watermark::MAX && self.end_partitions {
             let mut keys: Vec<(u64, K)> = self.live.drain().map(|(k, s)| (s, k)).collect();

@@ -4,7 +4,12 @@
 //! ```text
 //! fraud_detection [--input FILE.csv] [--output FILE] [--transactions N] [--accounts N]
 //!     [--fraud-every N] [--parallelism N]
+//!     [--checkpoint-dir DIR] [--checkpoint-interval DUR] [--state-backend heap|rocksdb]
+//!     [--restore PATH] [--savepoint-dir DIR] [--throttle RECORDS_PER_SEC]
 //! ```
+//! The checkpoint flags are described in `eddy_examples::checkpointing`: with
+//! `--checkpoint-dir`, partial matches are checkpointed with the input's position, and a run
+//! killed at any moment and started again with the same flags writes every alert exactly once.
 //! Without `--input`, transactions are generated: amounts between 1.00 and 500.00, except that
 //! every `--fraud-every`-th transaction is a small one (0.50) immediately followed by a large
 //! one (750.00) on the same account, so the number of alerts is known in advance.
@@ -16,6 +21,7 @@ use clap::Parser;
 use eddy_cep::operator::pattern;
 use eddy_cep::Pattern;
 use eddy_datastream::{Generator, StreamExecutionEnvironment, WatermarkStrategy};
+use eddy_examples::checkpointing::CheckpointArgs;
 use eddy_examples::{fail, init_logging, EXIT_BAD_INPUT};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +48,8 @@ struct Args {
     /// Parallel subtasks of the CEP operator.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=128))]
     parallelism: u32,
+    #[command(flatten)]
+    checkpointing: CheckpointArgs,
 }
 
 /// One transaction.
@@ -77,6 +85,7 @@ fn main() {
     let args = Args::parse();
     let env = StreamExecutionEnvironment::new();
     env.set_parallelism(args.parallelism);
+    args.checkpointing.apply(&env);
     let transactions = match &args.input {
         Some(path) => env.read_csv::<Transaction>(path),
         None => {

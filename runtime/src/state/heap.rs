@@ -249,7 +249,7 @@ impl<K: Hash + Eq + Clone, V> HeapTable<K, V> {
     pub(crate) fn get(&mut self, key: &K) -> Option<&mut V> {
         self.count_access();
         let now = self.now();
-        let expired = self.map.get(key).is_some_and(|e| self.expired(e, now));
+        let expired = self.ttl.is_some() && self.map.get(key).is_some_and(|e| self.expired(e, now));
         if expired {
             self.map.remove(key);
             return None;
@@ -266,7 +266,8 @@ impl<K: Hash + Eq + Clone, V> HeapTable<K, V> {
     pub(crate) fn write(&mut self, key: &K, create: impl FnOnce() -> V) -> &mut V {
         self.count_access();
         let now = self.now();
-        let expired = self.map.get(key).is_some_and(|e| self.expired(e, now));
+        // Without TTL nothing expires: skip that lookup (it is on every keyed access).
+        let expired = self.ttl.is_some() && self.map.get(key).is_some_and(|e| self.expired(e, now));
         if expired {
             self.map.remove(key);
         }
