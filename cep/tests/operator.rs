@@ -136,3 +136,39 @@ proptest! {
         }
     }
 }
+
+/// Regression: in processing time, a key's second record within the same millisecond was
+/// dropped (the per-key event-time buffer had already advanced to that millisecond), so
+/// records arriving together never matched each other.
+#[test]
+fn processing_time_keeps_records_of_the_same_millisecond() {
+    use eddy_cep::operator::pattern_in_processing_time;
+    use eddy_runtime::time::ManualClock;
+    use std::sync::Arc;
+
+    let env = StreamExecutionEnvironment::new();
+    env.set_parallelism(2)
+        .set_clock(Arc::new(ManualClock::new(5)));
+    let events: Vec<Event> = ['a', 'x', 'b', 'a', 'b']
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| (i as u8 % 2, 0, c, i as u32))
+        .chain([(7, 0, 'a', 10), (7, 0, 'b', 11)])
+        .collect();
+    let keyed = env.from_collection(events).key_by(|e: &Event| e.0);
+    let nfa = Pattern::begin("a")
+        .when(|e: &Event| e.2 == 'a')
+        .followed_by("b")
+        .when(|e: &Event| e.2 == 'b')
+        .compile()
+        .unwrap();
+    let found = pattern_in_processing_time(&keyed, nfa)
+        .select(|k, m| (*k, ids(&m)))
+        .collect();
+    env.execute("processing time").unwrap();
+    let mut found = found.take();
+    found.sort();
+    let pair = |a: u32, b: u32| vec![("a".to_string(), vec![a]), ("b".to_string(), vec![b])];
+    // Key 0 holds a(0), b(2), b(4); key 1 holds x(1), a(3); key 7 holds a(10), b(11).
+    assert_eq!(found, vec![(0, pair(0, 2)), (7, pair(10, 11))]);
+}
