@@ -62,8 +62,10 @@ fn snapshot(
     let mut writer =
         SnapshotWriter::for_checkpoint(KeyGroupRange { start: 0, end: 127 }, 128, 1, true);
     backend.snapshot(&mut writer).unwrap();
-    let (snapshot, upload) = writer.into_parts();
-    let manifest = upload.map(|upload| {
+    let (mut snapshot, mut deferred) = writer.into_parts();
+    // Heap state is serialized off the barrier: finish it as the coordinator would.
+    deferred.complete_keyed(&mut snapshot).unwrap();
+    let manifest = deferred.upload.map(|upload| {
         std::fs::create_dir_all(dir).unwrap();
         let target = UploadTarget {
             dir: dir.to_path_buf(),
